@@ -1,0 +1,26 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use super::client::AuthClient;
+use super::dto::{Done, EventsResponse};
+use super::error::ApiError;
+#[cfg(feature = "ssr")]
+use super::transport;
+
+#[server(prefix = "/api", endpoint = "account/password", input = Json, client = AuthClient)]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    revoke_other_sessions: bool,
+) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.change_password(&req, current_password, new_password, revoke_other_sessions).await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "account/events", input = Json, client = AuthClient)]
+pub async fn security_events() -> Result<EventsResponse, ApiError> {
+    transport::run(|backend, req| async move { backend.events(&req).await }).await
+}

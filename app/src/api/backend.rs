@@ -1,0 +1,39 @@
+//! What the server must provide to the server functions. The `latchkey` crate implements this
+//! with its auth engine; the app never sees SQL or crypto.
+
+use std::sync::Arc;
+
+use http::request::Parts;
+
+use super::dto::*;
+use super::error::ApiError;
+
+/// Each method receives the request head: the implementation reads the bearer token, client
+/// IP and user agent from it under its own policy (trusted proxies, rate limits).
+#[async_trait::async_trait]
+pub trait AuthBackend: Send + Sync + 'static {
+    async fn register(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError>;
+    async fn login(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError>;
+    async fn refresh(&self, req: &Parts, refresh_token: Option<String>) -> Result<IssuedSession, ApiError>;
+    async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError>;
+
+    async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError>;
+    async fn revoke_session(&self, req: &Parts, session_id: String) -> Result<(), ApiError>;
+    async fn revoke_other_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError>;
+    async fn change_password(
+        &self,
+        req: &Parts,
+        current_password: String,
+        new_password: String,
+        revoke_other_sessions: bool,
+    ) -> Result<(), ApiError>;
+    async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError>;
+
+    async fn admin_users(&self, req: &Parts, query: String, offset: i64, limit: i64) -> Result<AdminUsersResponse, ApiError>;
+    async fn admin_user_sessions(&self, req: &Parts, user_id: String) -> Result<SessionsResponse, ApiError>;
+    async fn admin_force_logout(&self, req: &Parts, user_id: String) -> Result<RevokedCount, ApiError>;
+    async fn admin_set_disabled(&self, req: &Parts, user_id: String, disabled: bool) -> Result<(), ApiError>;
+}
+
+/// How the backend reaches server functions: `provide_context(backend)` per request.
+pub type SharedBackend = Arc<dyn AuthBackend>;

@@ -1,0 +1,99 @@
+//! The one error type every server function returns. It carries a stable machine code; the
+//! HTTP status of each code is decided here and nowhere else.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    InvalidEmail,
+    InvalidPassword,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidCurrentPassword,
+    AccountDisabled,
+    Unauthenticated,
+    InvalidToken,
+    TokenExpired,
+    SessionRevoked,
+    SessionExpired,
+    RefreshReused,
+    InvalidRefreshToken,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    DatabaseUnavailable,
+    Internal,
+    /// Client side only: the server could not be reached.
+    Network,
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidInput | InvalidEmail | InvalidPassword | InvalidCurrentPassword => 400,
+            InvalidCredentials | AccountDisabled | Unauthenticated | InvalidToken | TokenExpired | SessionRevoked
+            | SessionExpired | RefreshReused | InvalidRefreshToken => 401,
+            Forbidden => 403,
+            NotFound => 404,
+            EmailTaken => 409,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
+            RateLimited => 429,
+            DatabaseUnavailable => 503,
+            Internal | Network | Unknown => 500,
+        }
+    }
+
+    /// The session is gone for good: the client should drop its token and ask the user to sign in.
+    pub fn ends_session(self) -> bool {
+        use ErrorCode::*;
+        matches!(
+            self,
+            Unauthenticated | InvalidToken | SessionRevoked | SessionExpired | RefreshReused | InvalidRefreshToken | AccountDisabled
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Seconds to wait, for `rate_limited`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), retry_after: None }
+    }
+}
+
+impl FromServerFnError for ApiError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let err = match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                ApiError::new(ErrorCode::InvalidInput, "the request body does not match this endpoint")
+            }
+            ServerFnErrorErr::Request(_) => ApiError::new(ErrorCode::Network, "could not reach the server"),
+            _ => ApiError::new(ErrorCode::Internal, "something went wrong"),
+        };
+        // Framework errors (a malformed body) happen before our code runs: give them their
+        // status here, or they would all answer 500.
+        #[cfg(feature = "ssr")]
+        super::transport::apply_error_status(&err);
+        err
+    }
+}

@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+use server_fn::codec::Json;
+
+use super::client::AuthClient;
+use super::dto::{Done, RevokedCount, SessionsResponse};
+use super::error::ApiError;
+#[cfg(feature = "ssr")]
+use super::transport;
+
+#[server(prefix = "/api", endpoint = "sessions/list", input = Json, client = AuthClient)]
+pub async fn list_sessions() -> Result<SessionsResponse, ApiError> {
+    transport::run(|backend, req| async move { backend.list_sessions(&req).await }).await
+}
+
+#[server(prefix = "/api", endpoint = "sessions/revoke", input = Json, client = AuthClient)]
+pub async fn revoke_session(session_id: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.revoke_session(&req, session_id).await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "sessions/revoke_others", input = Json, client = AuthClient)]
+pub async fn revoke_other_sessions() -> Result<RevokedCount, ApiError> {
+    transport::run(|backend, req| async move { backend.revoke_other_sessions(&req).await }).await
+}

@@ -1,0 +1,76 @@
+//! Server-side plumbing shared by every server function: find the backend and the request head,
+//! set the status for errors, and build the refresh cookie (the only place that does).
+
+use std::future::Future;
+
+use http::header::{HeaderValue, RETRY_AFTER};
+use http::request::Parts;
+use http::StatusCode;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tower_cookies::cookie::{time::Duration, Cookie, SameSite};
+use tower_cookies::Cookies;
+
+use super::backend::SharedBackend;
+use super::dto::IssuedSession;
+use super::error::{ApiError, ErrorCode};
+
+/// `__Secure-` makes browsers refuse the cookie unless it is `Secure`; unlike `__Host-` it allows
+/// a path, and the path keeps the token off every request but the auth endpoints.
+pub const REFRESH_COOKIE: &str = "__Secure-latchkey-refresh";
+pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+
+/// Runs a server function body with the backend and request head, mapping its error to a status.
+pub async fn run<T, F, Fut>(body: F) -> Result<T, ApiError>
+where
+    F: FnOnce(SharedBackend, Parts) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let result = match (use_context::<SharedBackend>(), use_context::<Parts>()) {
+        (Some(backend), Some(parts)) => body(backend, parts).await,
+        _ => Err(ApiError::new(ErrorCode::Internal, "server is not configured")),
+    };
+    if let Err(err) = &result {
+        apply_error_status(err);
+    }
+    result
+}
+
+pub fn apply_error_status(err: &ApiError) {
+    let Some(response) = use_context::<ResponseOptions>() else { return };
+    response.set_status(StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    if let Some(seconds) = err.retry_after {
+        response.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+}
+
+async fn cookies() -> Result<Cookies, ApiError> {
+    leptos_axum::extract::<Cookies>()
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "cookie layer missing"))
+}
+
+pub async fn read_refresh_cookie() -> Result<Option<String>, ApiError> {
+    Ok(cookies().await?.get(REFRESH_COOKIE).map(|c| c.value().to_owned()))
+}
+
+pub async fn set_refresh_cookie(issued: &IssuedSession) -> Result<(), ApiError> {
+    cookies().await?.add(refresh_cookie(issued.refresh_token.clone(), issued.refresh_max_age));
+    Ok(())
+}
+
+/// Same name, path and attributes as the live cookie, or the browser keeps the old one.
+pub async fn clear_refresh_cookie() -> Result<(), ApiError> {
+    cookies().await?.add(refresh_cookie(String::new(), 0));
+    Ok(())
+}
+
+fn refresh_cookie(value: String, max_age: i64) -> Cookie<'static> {
+    Cookie::build((REFRESH_COOKIE, value))
+        .path(REFRESH_COOKIE_PATH)
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(Duration::seconds(max_age.max(0)))
+        .build()
+}

@@ -1,0 +1,49 @@
+//! The latchkey web app: pages, components, client auth state, and the server functions
+//! (transport only) that the server crate backs with the auth engine.
+
+pub mod api;
+pub mod auth;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/latchkey.css" />
+        <Title text="latchkey" />
+        <Router>
+            <main class="page">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("") view=pages::Home />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

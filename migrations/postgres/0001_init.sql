@@ -1,0 +1,59 @@
+-- Times are unix seconds (BIGINT). Ids are UUIDv7 text. Secrets are stored only as digests.
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role          TEXT NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'admin')),
+    disabled_at   BIGINT,
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
+);
+
+CREATE TABLE sessions (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at          BIGINT NOT NULL,
+    last_active_at      BIGINT NOT NULL,
+    idle_expires_at     BIGINT NOT NULL,
+    absolute_expires_at BIGINT NOT NULL,
+    user_agent          TEXT NOT NULL,
+    device              TEXT NOT NULL,
+    ip                  TEXT NOT NULL,
+    revoked_at          BIGINT,
+    revoke_reason       TEXT,
+    revoked_by          TEXT
+);
+CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
+CREATE INDEX sessions_by_revoked_at ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+
+CREATE TABLE refresh_tokens (
+    id               TEXT PRIMARY KEY,
+    session_id       TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    token_hash       BYTEA NOT NULL UNIQUE,
+    parent_id        TEXT,
+    created_at       BIGINT NOT NULL,
+    used_at          BIGINT,
+    successor_sealed BYTEA
+);
+CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
+
+CREATE TABLE signing_keys (
+    kid           TEXT PRIMARY KEY,
+    private_der   BYTEA NOT NULL,
+    public_x      TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    sign_until    BIGINT NOT NULL,
+    publish_until BIGINT NOT NULL
+);
+
+CREATE TABLE security_events (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,
+    at         BIGINT NOT NULL,
+    ip         TEXT,
+    device     TEXT,
+    session_id TEXT,
+    detail     TEXT
+);
+CREATE INDEX security_events_by_user ON security_events (user_id, at);

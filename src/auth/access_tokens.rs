@@ -1,0 +1,118 @@
+//! Access tokens: EdDSA JWTs with `typ: at+jwt`. Verification pins the algorithm, takes the key
+//! only by `kid` from our own key set, requires every claim we rely on, and allows 5 s of skew.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::error::AuthError;
+use super::keys::SigningKeys;
+
+pub const TOKEN_TYPE: &str = "at+jwt";
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+pub const LEEWAY_SECS: u64 = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub sid: String,
+    pub role: String,
+    pub email: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+pub struct AccessTokens {
+    keys: Arc<SigningKeys>,
+    issuer: String,
+    audience: String,
+    ttl_secs: i64,
+    validation: Validation,
+}
+
+pub struct Subject<'a> {
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub role: &'a str,
+    pub email: &'a str,
+}
+
+impl AccessTokens {
+    pub fn new(keys: Arc<SigningKeys>, issuer: &str, ttl_secs: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.required_spec_claims =
+            ["exp", "nbf", "iat", "iss", "aud", "sub"].into_iter().map(String::from).collect::<HashSet<_>>();
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        Self { keys, issuer: issuer.to_owned(), audience: issuer.to_owned(), ttl_secs, validation }
+    }
+
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
+    }
+
+    pub fn issue(&self, subject: &Subject<'_>, now: i64) -> Result<String, AuthError> {
+        let keys = self.keys.current();
+        let (kid, key) = keys.signer().ok_or_else(|| AuthError::Internal(anyhow::anyhow!("no signing key loaded")))?;
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(TOKEN_TYPE.into());
+        header.kid = Some(kid.into());
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: subject.user_id.into(),
+            sid: subject.session_id.into(),
+            role: subject.role.into(),
+            email: subject.email.into(),
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl_secs,
+            jti: super::domain::new_id(),
+        };
+        jsonwebtoken::encode(&header, &claims, key).map_err(|e| AuthError::Internal(e.into()))
+    }
+
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, AuthError> {
+        if token.len() > MAX_TOKEN_BYTES || !is_compact_jws(token) {
+            return Err(AuthError::InvalidToken);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::InvalidToken)?;
+        // Headers that would point at other keys are never ours; refuse rather than ignore.
+        if header.alg != Algorithm::EdDSA
+            || header.typ.as_deref() != Some(TOKEN_TYPE)
+            || header.jku.is_some()
+            || header.jwk.is_some()
+            || header.x5u.is_some()
+        {
+            return Err(AuthError::InvalidToken);
+        }
+        let keys = self.keys.current();
+        let key = header.kid.as_deref().and_then(|kid| keys.verifier(kid)).ok_or(AuthError::InvalidToken)?;
+        match jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation) {
+            Ok(data) => Ok(data.claims),
+            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(AuthError::TokenExpired),
+            Err(_) => Err(AuthError::InvalidToken),
+        }
+    }
+}
+
+/// Three non-empty base64url segments and nothing else (no padding, no whitespace).
+fn is_compact_jws(token: &str) -> bool {
+    let mut segments = 0;
+    for part in token.split('.') {
+        segments += 1;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return false;
+        }
+    }
+    segments == 3
+}

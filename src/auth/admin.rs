@@ -1,0 +1,92 @@
+//! Administration: list users, inspect their sessions, force logouts, disable accounts.
+//! Every call re-reads the caller from the database, so a demoted or disabled admin loses
+//! access on the next request even while their access token is still valid.
+
+use crate::store;
+use crate::store::users::UserSummary;
+
+use super::domain::{parse_id, RevokeReason, Role};
+use super::error::AuthError;
+use super::events::EventKind;
+use super::service::{AuthService, EndedSessionView, Principal, SessionView};
+
+pub const MAX_PAGE: i64 = 100;
+
+impl AuthService {
+    async fn require_admin(&self, who: &Principal) -> Result<(), AuthError> {
+        if who.role != Role::Admin {
+            return Err(AuthError::Forbidden);
+        }
+        match store::users::by_id(&self.db.pool, &who.user_id).await? {
+            Some(user) if user.role == Role::Admin.as_str() && user.disabled_at.is_none() => Ok(()),
+            _ => Err(AuthError::Forbidden),
+        }
+    }
+
+    pub async fn admin_users(
+        &self,
+        who: &Principal,
+        query: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<UserSummary>, i64), AuthError> {
+        self.require_admin(who).await?;
+        if query.len() > 254 {
+            return Err(AuthError::InvalidInput("the search is too long"));
+        }
+        let offset = offset.max(0);
+        let limit = limit.clamp(1, MAX_PAGE);
+        Ok(store::users::search(&self.db.pool, query, offset, limit, self.now()).await?)
+    }
+
+    pub async fn admin_user_sessions(
+        &self,
+        who: &Principal,
+        user_id: &str,
+    ) -> Result<(Vec<SessionView>, Vec<EndedSessionView>), AuthError> {
+        self.require_admin(who).await?;
+        let user_id = self.existing_user(user_id).await?;
+        self.list_sessions(&user_id, Some(&who.session_id)).await
+    }
+
+    pub async fn admin_force_logout(&self, who: &Principal, user_id: &str) -> Result<u64, AuthError> {
+        self.require_admin(who).await?;
+        let user_id = self.existing_user(user_id).await?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let ended = self.revoke_all(&mut tx, &user_id, None, RevokeReason::AdminForced, Some(&who.user_id), now).await?;
+        tx.commit().await?;
+        self.forget_sessions(&ended, now);
+        self.revocations.revoke_user_tokens_before(&user_id, now);
+        Ok(ended.len() as u64)
+    }
+
+    pub async fn admin_set_disabled(&self, who: &Principal, user_id: &str, disabled: bool) -> Result<(), AuthError> {
+        self.require_admin(who).await?;
+        let user_id = self.existing_user(user_id).await?;
+        if disabled && user_id == who.user_id {
+            return Err(AuthError::InvalidInput("you cannot disable your own account"));
+        }
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        store::users::set_disabled_at(&mut *tx, &user_id, disabled.then_some(now), now).await?;
+        let kind = if disabled { EventKind::AccountDisabled } else { EventKind::AccountEnabled };
+        self.event(&user_id, kind, now).by(Some(&who.user_id)).save(&mut *tx).await?;
+        let ended = if disabled {
+            self.revoke_all(&mut tx, &user_id, None, RevokeReason::AccountDisabled, Some(&who.user_id), now).await?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await?;
+        self.forget_sessions(&ended, now);
+        if disabled {
+            self.revocations.revoke_user_tokens_before(&user_id, now);
+        }
+        Ok(())
+    }
+
+    async fn existing_user(&self, raw_id: &str) -> Result<String, AuthError> {
+        let id = parse_id(raw_id).ok_or(AuthError::NotFound)?;
+        store::users::by_id(&self.db.pool, &id).await?.map(|u| u.id).ok_or(AuthError::NotFound)
+    }
+}

@@ -1,0 +1,151 @@
+//! Values that can only exist once validated: an `Email` is normalised, a `NewPassword` obeys
+//! the length policy, ids are UUIDs.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::error::AuthError;
+
+/// Lower-cased and trimmed, so uniqueness is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, AuthError> {
+        let email = raw.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && matches!(email.split_once('@'), Some((local, domain))
+                if !local.is_empty() && local.len() <= 64
+                    && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                    && !domain.contains('@'));
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err(AuthError::InvalidEmail)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 128;
+
+/// A password chosen by the user: 8–128 characters, hashed whole (never truncated).
+pub struct NewPassword(SecretString);
+
+impl NewPassword {
+    pub fn parse(raw: &str) -> Result<Self, AuthError> {
+        let chars = raw.chars().count();
+        if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&chars) {
+            return Err(AuthError::InvalidPassword);
+        }
+        Ok(Self(SecretString::from(raw.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Role {
+        if raw == "admin" {
+            Role::Admin
+        } else {
+            Role::User
+        }
+    }
+}
+
+/// Why a session ended; stored as text and shown to the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokeReason {
+    Logout,
+    UserRevoked,
+    RevokedOthers,
+    AdminForced,
+    PasswordChanged,
+    AccountDisabled,
+    RefreshReused,
+    Expired,
+}
+
+impl RevokeReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Logout => "logout",
+            Self::UserRevoked => "user_revoked",
+            Self::RevokedOthers => "revoked_others",
+            Self::AdminForced => "admin_forced",
+            Self::PasswordChanged => "password_changed",
+            Self::AccountDisabled => "account_disabled",
+            Self::RefreshReused => "refresh_reused",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "logout" => Self::Logout,
+            "user_revoked" => Self::UserRevoked,
+            "revoked_others" => Self::RevokedOthers,
+            "admin_forced" => Self::AdminForced,
+            "password_changed" => Self::PasswordChanged,
+            "account_disabled" => Self::AccountDisabled,
+            "refresh_reused" => Self::RefreshReused,
+            "expired" => Self::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// A fresh time-ordered id.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Ids from clients are compared only after they parse as UUIDs, so junk never reaches SQL.
+pub fn parse_id(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw.trim()).ok().map(|u| u.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lowercased() {
+        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+    }
+
+    #[test]
+    fn bad_emails_are_refused() {
+        for raw in ["", "alice", "alice@", "@example.com", "al ice@example.com", "a@b", "a@b@c.com", "a@.com"] {
+            assert!(Email::parse(raw).is_err(), "{raw:?} accepted");
+        }
+    }
+
+    #[test]
+    fn password_length_counts_characters_not_bytes() {
+        assert!(NewPassword::parse("1234567").is_err());
+        assert!(NewPassword::parse("12345678").is_ok());
+        assert!(NewPassword::parse(&"é".repeat(128)).is_ok());
+        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! The auth engine: accounts, passwords, access tokens, refresh rotation, sessions and
+//! revocation. No HTTP or Leptos types here; `crate::http` adapts it to the web.
+
+pub mod access_tokens;
+pub mod clock;
+pub mod device;
+pub mod domain;
+pub mod error;
+pub mod keys;
+pub mod passwords;
+pub mod refresh_tokens;
+pub mod revocations;
+
+mod accounts;
+mod admin;
+mod events;
+mod rotation;
+mod service;
+mod sessions;
+
+pub use device::ClientInfo;
+pub use error::AuthError;
+pub use service::{AuthService, AuthSettings, Issued, Principal, SessionView, EndedSessionView, UserView};
+pub use events::EventKind;

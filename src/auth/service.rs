@@ -1,0 +1,306 @@
+//! `AuthService` owns the engine's state and the helpers every operation shares: starting a
+//! session, deciding whether a session is alive, revoking, and authenticating a bearer token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{Any, Transaction};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::store;
+use crate::store::sessions::SessionRow;
+use crate::store::users::UserRow;
+
+use super::access_tokens::{AccessClaims, AccessTokens, Subject};
+use super::clock::Clock;
+use super::device::ClientInfo;
+use super::domain::{new_id, RevokeReason, Role};
+use super::error::AuthError;
+use super::events::EventKind;
+use super::keys::SigningKeys;
+use super::passwords::PasswordHasher;
+use super::refresh_tokens::RefreshToken;
+use super::revocations::Revocations;
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub access_ttl: i64,
+    pub idle_ttl: i64,
+    pub absolute_ttl: i64,
+    pub grace: i64,
+    pub key_rotation: i64,
+}
+
+impl AuthSettings {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            issuer: config.public_origin.clone(),
+            access_ttl: config.access_ttl.as_secs() as i64,
+            idle_ttl: config.refresh_idle_ttl.as_secs() as i64,
+            absolute_ttl: config.refresh_absolute_ttl.as_secs() as i64,
+            grace: config.refresh_grace.as_secs() as i64,
+            key_rotation: config.key_rotation.as_secs() as i64,
+        }
+    }
+}
+
+/// The user as the client may see them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+}
+
+/// The result of login, register and refresh: an access token for memory and a refresh token
+/// for the cookie.
+#[derive(Debug)]
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub user: UserView,
+    pub session_id: String,
+    pub refresh_token: RefreshToken,
+    /// Seconds until the session's absolute expiry: the cookie must not outlive it.
+    pub refresh_max_age: i64,
+}
+
+/// A verified caller, from a bearer token that passed the signature and revocation checks.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: String,
+    pub session_id: String,
+    pub role: Role,
+    pub email: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub id: String,
+    pub device: String,
+    pub user_agent: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub expires_at: i64,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EndedSessionView {
+    pub id: String,
+    pub device: String,
+    pub ip: String,
+    pub created_at: i64,
+    pub ended_at: i64,
+    pub reason: String,
+}
+
+pub struct AuthService {
+    pub(super) db: Db,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) settings: AuthSettings,
+    pub(super) hasher: PasswordHasher,
+    pub(super) keys: Arc<SigningKeys>,
+    pub(super) tokens: AccessTokens,
+    pub(super) revocations: Revocations,
+}
+
+pub(super) enum Liveness {
+    Alive,
+    Revoked(Option<RevokeReason>),
+    Expired,
+}
+
+impl AuthService {
+    /// Loads (or creates) the signing keys and rebuilds the revocation list from the database.
+    pub async fn start(db: Db, config: &Config, clock: Arc<dyn Clock>) -> Result<Arc<Self>, AuthError> {
+        let settings = AuthSettings::from_config(config);
+        let hasher = PasswordHasher::new(config.argon2).map_err(AuthError::Internal)?;
+        let keys = Arc::new(SigningKeys::new(settings.key_rotation, settings.access_ttl));
+        keys.sync(&db, clock.now()).await?;
+        let tokens = AccessTokens::new(keys.clone(), &settings.issuer, settings.access_ttl);
+        let revocations = Revocations::new(settings.access_ttl);
+        let service = Self { db, clock, settings, hasher, keys, tokens, revocations };
+        service.reload_revocations().await?;
+        Ok(Arc::new(service))
+    }
+
+    /// Reloads keys, forgets expired revocations; run every minute.
+    pub fn spawn_maintenance(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let service = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(super::keys::RELOAD_SECS));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(service) = service.upgrade() else { return };
+                let now = service.clock.now();
+                if let Err(err) = service.keys.sync(&service.db, now).await {
+                    tracing::warn!(error = %err, "signing key reload failed");
+                }
+                service.revocations.prune(now);
+            }
+        })
+    }
+
+    pub async fn reload_revocations(&self) -> Result<(), AuthError> {
+        let since = self.clock.now() - self.revocations.window_secs();
+        for (session_id, at) in store::sessions::revoked_since(&self.db.pool, since).await? {
+            self.revocations.revoke_session(&session_id, at);
+        }
+        for (user_id, at) in store::users::disabled_since(&self.db.pool, since).await? {
+            self.revocations.revoke_user_tokens_before(&user_id, at);
+        }
+        Ok(())
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn jwks(&self) -> String {
+        self.keys.current().jwks().to_owned()
+    }
+
+    pub fn access_tokens(&self) -> &AccessTokens {
+        &self.tokens
+    }
+
+    pub fn settings(&self) -> &AuthSettings {
+        &self.settings
+    }
+
+    /// Checks a bearer token: signature, claims, then the in-memory revocation list. No I/O.
+    pub fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
+        let claims: AccessClaims = self.tokens.verify(bearer)?;
+        if self.revocations.is_revoked(&claims.sid, &claims.sub, claims.iat) {
+            return Err(AuthError::SessionRevoked);
+        }
+        Ok(Principal { user_id: claims.sub, session_id: claims.sid, role: Role::parse(&claims.role), email: claims.email })
+    }
+
+    /// The one place that decides whether a session may still be used.
+    pub(super) fn liveness(&self, session: &SessionRow, now: i64) -> Liveness {
+        if session.revoked_at.is_some() {
+            return Liveness::Revoked(session.revoke_reason.as_deref().and_then(RevokeReason::parse));
+        }
+        if now >= session.idle_expires_at || now >= session.absolute_expires_at {
+            return Liveness::Expired;
+        }
+        Liveness::Alive
+    }
+
+    /// Creates a session with its first refresh token, inside the caller's transaction.
+    pub(super) async fn start_session(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        user: &UserRow,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<Issued, AuthError> {
+        let absolute = now + self.settings.absolute_ttl;
+        let session = SessionRow {
+            id: new_id(),
+            user_id: user.id.clone(),
+            created_at: now,
+            last_active_at: now,
+            idle_expires_at: (now + self.settings.idle_ttl).min(absolute),
+            absolute_expires_at: absolute,
+            user_agent: client.user_agent.clone(),
+            device: client.device_label(),
+            ip: client.ip.clone(),
+            revoked_at: None,
+            revoke_reason: None,
+            revoked_by: None,
+        };
+        store::sessions::insert(&mut **tx, &session).await?;
+        let refresh = RefreshToken::generate();
+        store::refresh_tokens::insert(&mut **tx, &new_id(), &session.id, &refresh.digest(), None, now).await?;
+        self.issue(user, &session, refresh, now)
+    }
+
+    pub(super) fn issue(
+        &self,
+        user: &UserRow,
+        session: &SessionRow,
+        refresh_token: RefreshToken,
+        now: i64,
+    ) -> Result<Issued, AuthError> {
+        let access_token = self.tokens.issue(
+            &Subject { user_id: &user.id, session_id: &session.id, role: &user.role, email: &user.email },
+            now,
+        )?;
+        Ok(Issued {
+            access_token,
+            expires_in: self.tokens.ttl_secs(),
+            user: UserView { id: user.id.clone(), email: user.email.clone(), role: user.role.clone() },
+            session_id: session.id.clone(),
+            refresh_token,
+            refresh_max_age: (session.absolute_expires_at - now).max(0),
+        })
+    }
+
+    /// Ends one session: database row, revocation list, security event.
+    pub(super) async fn revoke_one(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        session: &SessionRow,
+        reason: RevokeReason,
+        by: Option<&str>,
+        now: i64,
+    ) -> Result<bool, AuthError> {
+        let revoked = store::sessions::revoke(&mut **tx, &session.id, reason.as_str(), by, now).await?;
+        if revoked {
+            self.event(&session.user_id, EventKind::SessionRevoked, now)
+                .session(&session.id)
+                .device(&session.device)
+                .ip(&session.ip)
+                .detail(reason.as_str())
+                .by(by)
+                .save(&mut **tx)
+                .await?;
+        }
+        Ok(revoked)
+    }
+
+    /// Ends every session of a user but `keep`; returns the ids so callers can update memory
+    /// after the transaction commits.
+    pub(super) async fn revoke_all(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        user_id: &str,
+        keep: Option<&str>,
+        reason: RevokeReason,
+        by: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<String>, AuthError> {
+        let ids = store::sessions::revoke_all_for_user(&mut **tx, user_id, keep, reason.as_str(), by, now).await?;
+        for id in &ids {
+            self.event(user_id, EventKind::SessionRevoked, now)
+                .session(id)
+                .detail(reason.as_str())
+                .by(by)
+                .save(&mut **tx)
+                .await?;
+        }
+        Ok(ids)
+    }
+
+    /// Call only after the revoking transaction committed.
+    pub(super) fn forget_sessions(&self, ids: &[String], now: i64) {
+        for id in ids {
+            self.revocations.revoke_session(id, now);
+        }
+    }
+
+    pub(super) async fn begin(&self) -> Result<Transaction<'static, Any>, AuthError> {
+        Ok(self.db.pool.begin().await?)
+    }
+
+    pub(super) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}

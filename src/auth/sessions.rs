@@ -1,0 +1,83 @@
+//! What a signed-in user can do with their own sessions and events.
+
+use crate::store;
+use crate::store::events::EventRow;
+use crate::store::sessions::SessionRow;
+
+use super::domain::{parse_id, RevokeReason};
+use super::error::AuthError;
+use super::service::{AuthService, EndedSessionView, Principal, SessionView};
+
+/// Ended sessions stay listed for this long.
+const ENDED_WINDOW_SECS: i64 = 30 * 24 * 3600;
+const ENDED_LIMIT: i64 = 20;
+const EVENTS_LIMIT: i64 = 100;
+
+impl AuthService {
+    pub async fn list_sessions(
+        &self,
+        user_id: &str,
+        current_session: Option<&str>,
+    ) -> Result<(Vec<SessionView>, Vec<EndedSessionView>), AuthError> {
+        let now = self.now();
+        let active = store::sessions::active_for_user(&self.db.pool, user_id, now).await?;
+        let ended = store::sessions::ended_for_user(&self.db.pool, user_id, now, now - ENDED_WINDOW_SECS, ENDED_LIMIT).await?;
+        let active = active
+            .into_iter()
+            .map(|s| SessionView {
+                current: current_session == Some(s.id.as_str()),
+                expires_at: s.idle_expires_at.min(s.absolute_expires_at),
+                id: s.id,
+                device: s.device,
+                user_agent: s.user_agent,
+                ip: s.ip,
+                created_at: s.created_at,
+                last_active_at: s.last_active_at,
+            })
+            .collect();
+        Ok((active, ended.into_iter().map(ended_view).collect()))
+    }
+
+    /// Revokes one of the caller's own sessions. Someone else's session id is answered exactly
+    /// like an id that does not exist.
+    pub async fn revoke_session(&self, who: &Principal, session_id: &str) -> Result<(), AuthError> {
+        let id = parse_id(session_id).ok_or(AuthError::NotFound)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let session = store::sessions::get(&mut *tx, &id)
+            .await?
+            .filter(|s| s.user_id == who.user_id && s.revoked_at.is_none())
+            .ok_or(AuthError::NotFound)?;
+        let reason = if session.id == who.session_id { RevokeReason::Logout } else { RevokeReason::UserRevoked };
+        self.revoke_one(&mut tx, &session, reason, None, now).await?;
+        tx.commit().await?;
+        self.forget_sessions(std::slice::from_ref(&session.id), now);
+        Ok(())
+    }
+
+    pub async fn revoke_other_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let ended =
+            self.revoke_all(&mut tx, &who.user_id, Some(&who.session_id), RevokeReason::RevokedOthers, None, now).await?;
+        tx.commit().await?;
+        self.forget_sessions(&ended, now);
+        Ok(ended.len() as u64)
+    }
+
+    pub async fn events(&self, user_id: &str) -> Result<Vec<EventRow>, AuthError> {
+        Ok(store::events::for_user(&self.db.pool, user_id, EVENTS_LIMIT).await?)
+    }
+}
+
+fn ended_view(s: SessionRow) -> EndedSessionView {
+    let expired_at = s.idle_expires_at.min(s.absolute_expires_at);
+    EndedSessionView {
+        ended_at: s.revoked_at.unwrap_or(expired_at),
+        reason: s.revoke_reason.unwrap_or_else(|| RevokeReason::Expired.as_str().to_owned()),
+        id: s.id,
+        device: s.device,
+        ip: s.ip,
+        created_at: s.created_at,
+    }
+}

@@ -1,0 +1,227 @@
+//! The engine behind the server functions: implements `app::api::backend::AuthBackend` with
+//! `AuthService`, adds rate limits and request metadata, and maps engine errors to API errors.
+
+use std::sync::Arc;
+
+use app::api::backend::AuthBackend;
+use app::api::{
+    AdminUserDto, AdminUsersResponse, ApiError, AuthResponse, EndedSessionDto, ErrorCode, EventDto, EventsResponse,
+    IssuedSession, RevokedCount, SessionDto, SessionsResponse, UserDto,
+};
+use http::request::Parts;
+
+use crate::auth::{AuthError, AuthService, EndedSessionView, Issued, Principal, SessionView};
+use crate::config::Config;
+
+use super::rate_limit::Limiter;
+use super::request_meta::{bearer, client_info, client_ip};
+
+pub struct EngineBackend {
+    auth: Arc<AuthService>,
+    trust_proxy: bool,
+    login_limit: Limiter,
+    refresh_limit: Limiter,
+}
+
+impl EngineBackend {
+    pub fn new(auth: Arc<AuthService>, config: &Config) -> Self {
+        Self {
+            auth,
+            trust_proxy: config.trust_proxy,
+            login_limit: Limiter::per_minute(config.rate_login_per_min),
+            refresh_limit: Limiter::per_minute(config.rate_refresh_per_min),
+        }
+    }
+
+    pub fn forget_idle_limits(&self) {
+        self.login_limit.forget_idle();
+        self.refresh_limit.forget_idle();
+    }
+
+    fn caller(&self, req: &Parts) -> Result<Principal, AuthError> {
+        self.auth.authenticate(bearer(req).ok_or(AuthError::Unauthenticated)?)
+    }
+}
+
+#[async_trait::async_trait]
+impl AuthBackend for EngineBackend {
+    async fn register(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError> {
+        let client = client_info(req, self.trust_proxy);
+        self.login_limit.check(&client.ip)?;
+        Ok(issued(self.auth.register(&email, &password, &client).await?))
+    }
+
+    async fn login(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError> {
+        let client = client_info(req, self.trust_proxy);
+        self.login_limit.check(&client.ip)?;
+        Ok(issued(self.auth.login(&email, &password, &client).await?))
+    }
+
+    async fn refresh(&self, req: &Parts, refresh_token: Option<String>) -> Result<IssuedSession, ApiError> {
+        let client = client_info(req, self.trust_proxy);
+        self.refresh_limit.check(&client.ip)?;
+        Ok(issued(self.auth.refresh(refresh_token.as_deref(), &client).await?))
+    }
+
+    async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError> {
+        self.refresh_limit.check(&client_ip(req, self.trust_proxy))?;
+        Ok(self.auth.logout(refresh_token.as_deref()).await?)
+    }
+
+    async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError> {
+        let who = self.caller(req)?;
+        let (active, ended) = self.auth.list_sessions(&who.user_id, Some(&who.session_id)).await?;
+        Ok(sessions(active, ended))
+    }
+
+    async fn revoke_session(&self, req: &Parts, session_id: String) -> Result<(), ApiError> {
+        let who = self.caller(req)?;
+        Ok(self.auth.revoke_session(&who, &session_id).await?)
+    }
+
+    async fn revoke_other_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError> {
+        let who = self.caller(req)?;
+        Ok(RevokedCount { revoked: self.auth.revoke_other_sessions(&who).await? })
+    }
+
+    async fn change_password(
+        &self,
+        req: &Parts,
+        current_password: String,
+        new_password: String,
+        revoke_other_sessions: bool,
+    ) -> Result<(), ApiError> {
+        let who = self.caller(req)?;
+        // Guessing the current password costs an argon2 verify: limit it like a login.
+        self.login_limit.check(&client_ip(req, self.trust_proxy))?;
+        self.auth.change_password(&who, &current_password, &new_password, revoke_other_sessions).await?;
+        Ok(())
+    }
+
+    async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError> {
+        let who = self.caller(req)?;
+        let events = self.auth.events(&who.user_id).await?;
+        Ok(EventsResponse {
+            events: events
+                .into_iter()
+                .map(|e| EventDto { kind: e.kind, at: e.at, ip: e.ip, device: e.device, session_id: e.session_id, detail: e.detail })
+                .collect(),
+        })
+    }
+
+    async fn admin_users(&self, req: &Parts, query: String, offset: i64, limit: i64) -> Result<AdminUsersResponse, ApiError> {
+        let who = self.caller(req)?;
+        let (users, total) = self.auth.admin_users(&who, &query, offset, limit).await?;
+        Ok(AdminUsersResponse {
+            users: users
+                .into_iter()
+                .map(|u| AdminUserDto {
+                    id: u.id,
+                    email: u.email,
+                    role: u.role,
+                    disabled: u.disabled_at.is_some(),
+                    active_sessions: u.active_sessions,
+                    created_at: u.created_at,
+                })
+                .collect(),
+            total,
+        })
+    }
+
+    async fn admin_user_sessions(&self, req: &Parts, user_id: String) -> Result<SessionsResponse, ApiError> {
+        let who = self.caller(req)?;
+        let (active, ended) = self.auth.admin_user_sessions(&who, &user_id).await?;
+        Ok(sessions(active, ended))
+    }
+
+    async fn admin_force_logout(&self, req: &Parts, user_id: String) -> Result<RevokedCount, ApiError> {
+        let who = self.caller(req)?;
+        Ok(RevokedCount { revoked: self.auth.admin_force_logout(&who, &user_id).await? })
+    }
+
+    async fn admin_set_disabled(&self, req: &Parts, user_id: String, disabled: bool) -> Result<(), ApiError> {
+        let who = self.caller(req)?;
+        Ok(self.auth.admin_set_disabled(&who, &user_id, disabled).await?)
+    }
+}
+
+fn issued(issued: Issued) -> IssuedSession {
+    IssuedSession {
+        body: AuthResponse {
+            access_token: issued.access_token,
+            token_type: "Bearer".into(),
+            expires_in: issued.expires_in,
+            user: UserDto { id: issued.user.id, email: issued.user.email, role: issued.user.role },
+        },
+        refresh_token: issued.refresh_token.into_string(),
+        refresh_max_age: issued.refresh_max_age,
+    }
+}
+
+fn sessions(active: Vec<SessionView>, ended: Vec<EndedSessionView>) -> SessionsResponse {
+    SessionsResponse {
+        sessions: active
+            .into_iter()
+            .map(|s| SessionDto {
+                id: s.id,
+                device: s.device,
+                user_agent: s.user_agent,
+                ip: s.ip,
+                created_at: s.created_at,
+                last_active_at: s.last_active_at,
+                expires_at: s.expires_at,
+                current: s.current,
+            })
+            .collect(),
+        ended: ended
+            .into_iter()
+            .map(|s| EndedSessionDto {
+                id: s.id,
+                device: s.device,
+                ip: s.ip,
+                created_at: s.created_at,
+                ended_at: s.ended_at,
+                reason: s.reason,
+            })
+            .collect(),
+    }
+}
+
+/// The single mapping from engine errors to the public codes. Messages are the engine's
+/// user-facing text; internal details are logged, never sent.
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        let code = match &err {
+            AuthError::InvalidEmail => ErrorCode::InvalidEmail,
+            AuthError::InvalidPassword => ErrorCode::InvalidPassword,
+            AuthError::InvalidInput(_) => ErrorCode::InvalidInput,
+            AuthError::EmailTaken => ErrorCode::EmailTaken,
+            AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,
+            AuthError::WrongCurrentPassword => ErrorCode::InvalidCurrentPassword,
+            AuthError::AccountDisabled => ErrorCode::AccountDisabled,
+            AuthError::Unauthenticated => ErrorCode::Unauthenticated,
+            AuthError::InvalidToken => ErrorCode::InvalidToken,
+            AuthError::TokenExpired => ErrorCode::TokenExpired,
+            AuthError::SessionRevoked => ErrorCode::SessionRevoked,
+            AuthError::SessionExpired => ErrorCode::SessionExpired,
+            AuthError::RefreshReused => ErrorCode::RefreshReused,
+            AuthError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            AuthError::Forbidden => ErrorCode::Forbidden,
+            AuthError::NotFound => ErrorCode::NotFound,
+            AuthError::RateLimited { .. } => ErrorCode::RateLimited,
+            AuthError::Unavailable(source) => {
+                tracing::error!(error = %source, "database unavailable");
+                ErrorCode::DatabaseUnavailable
+            }
+            AuthError::Internal(source) => {
+                tracing::error!(error = %source, "internal error");
+                ErrorCode::Internal
+            }
+        };
+        let mut api = ApiError::new(code, err.to_string());
+        if let AuthError::RateLimited { retry_after } = err {
+            api.retry_after = Some(retry_after);
+        }
+        api
+    }
+}

@@ -1,0 +1,102 @@
+//! Request guards for `/api`: JSON bodies only (415), no cross-site callers (403), bounded
+//! bodies (413), and `Cache-Control: no-store` on every answer. Together with `SameSite=Strict`
+//! these make the cookie endpoints CSRF-proof: a cross-site form cannot send JSON, and a
+//! cross-origin `fetch` with JSON is stopped by the Origin check.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN, PRAGMA};
+use http::{HeaderValue, Method, StatusCode};
+use serde_json::json;
+
+use crate::config::is_loopback;
+
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AllowedOrigin(pub String);
+
+pub async fn api_guard(State(origin): State<AllowedOrigin>, request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    if let Some(refusal) = refuse(&origin, &request) {
+        return no_store(refusal);
+    }
+    no_store(next.run(request).await)
+}
+
+fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
+    if request.method() != Method::POST {
+        return None; // the router answers 405
+    }
+    let headers = request.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if matches!(fetch_site, "cross-site" | "same-site") {
+        return Some(error(StatusCode::FORBIDDEN, "forbidden", "cross-site requests are not allowed"));
+    }
+    if let Some(sent) = headers.get(ORIGIN) {
+        if !origin_allowed(&origin.0, sent.to_str().unwrap_or("")) {
+            return Some(error(StatusCode::FORBIDDEN, "forbidden", "this origin is not allowed"));
+        }
+    }
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Some(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send a JSON body with Content-Type: application/json",
+        ));
+    }
+    let length = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if length.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Some(error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"));
+    }
+    None
+}
+
+/// Exact match, except that loopback names are interchangeable on the same scheme and port,
+/// so a developer opening `localhost` instead of `127.0.0.1` is not locked out.
+fn origin_allowed(allowed: &str, sent: &str) -> bool {
+    if sent == allowed {
+        return true;
+    }
+    match (url::Url::parse(allowed), url::Url::parse(sent)) {
+        (Ok(a), Ok(s)) => {
+            a.scheme() == s.scheme()
+                && a.port_or_known_default() == s.port_or_known_default()
+                && a.host_str().is_some_and(is_loopback)
+                && s.host_str().is_some_and(is_loopback)
+        }
+        _ => false,
+    }
+}
+
+pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, axum::Json(json!({ "code": code, "message": message }))).into_response()
+}
+
+fn no_store(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn origins() {
+        assert!(origin_allowed("http://127.0.0.1:3000", "http://127.0.0.1:3000"));
+        assert!(origin_allowed("http://127.0.0.1:3000", "http://localhost:3000"));
+        assert!(!origin_allowed("http://127.0.0.1:3000", "http://localhost:3001"));
+        assert!(!origin_allowed("http://127.0.0.1:3000", "https://evil.example"));
+        assert!(!origin_allowed("https://auth.example.com", "https://auth.example.com.evil.example"));
+        assert!(!origin_allowed("https://auth.example.com", "null"));
+    }
+}

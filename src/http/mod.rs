@@ -1,0 +1,8 @@
+//! HTTP wiring around the engine: the server-function backend, request guards, health, JWKS.
+
+pub mod backend;
+pub mod guards;
+pub mod healthz;
+pub mod jwks;
+pub mod rate_limit;
+pub mod request_meta;

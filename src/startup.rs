@@ -1,0 +1,138 @@
+//! Builds the application: state, router, and the serve loop with graceful shutdown.
+
+use std::sync::Arc;
+
+use app::api::backend::SharedBackend;
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use http::header::{HeaderName, HeaderValue};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::auth::clock::{Clock, SystemClock};
+use crate::auth::AuthService;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::backend::EngineBackend;
+use crate::http::guards::{self, AllowedOrigin};
+use crate::http::{healthz, jwks};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub auth: Arc<AuthService>,
+    pub backend: Arc<EngineBackend>,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Leptos options from cargo-leptos' environment (or the values compiled in), with the address
+/// taken from our validated configuration.
+pub fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
+    let mut options = leptos::config::get_configuration(None)?.leptos_options;
+    options.site_addr = config.site_addr;
+    Ok(options)
+}
+
+/// Connects and migrates the database, loads keys and revocations, bootstraps the admin.
+pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<AppState> {
+    build_state_with_clock(config, leptos_options, Arc::new(SystemClock)).await
+}
+
+pub async fn build_state_with_clock(
+    config: Config,
+    leptos_options: LeptosOptions,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
+    let db = Db::connect(&config.database_url).await?;
+    let auth = AuthService::start(db.clone(), &config, clock).await?;
+    if let Some(admin) = &config.admin {
+        auth.bootstrap_admin(&admin.email, &admin.password).await?;
+        tracing::info!(email = %admin.email, "admin account ensured");
+    }
+    let backend = Arc::new(EngineBackend::new(auth.clone(), &config));
+    Ok(AppState { leptos_options, db, auth, backend, config: Arc::new(config) })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let options = state.leptos_options.clone();
+    let backend: SharedBackend = state.backend.clone();
+    let api_guard = axum::middleware::from_fn_with_state(
+        AllowedOrigin(state.config.public_origin.clone()),
+        guards::api_guard,
+    );
+    let provide_backend = move || provide_context::<SharedBackend>(backend.clone());
+    Router::new()
+        .route("/healthz", get(healthz::healthz))
+        .route("/.well-known/jwks.json", get(jwks::jwks))
+        .leptos_routes_with_context(&state, routes, provide_backend, move || app::shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(api_guard)
+        .layer(tower_cookies::CookieManagerLayer::new())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(guards::MAX_BODY_BYTES * 4))
+        .layer(security_header("x-content-type-options", "nosniff"))
+        .layer(security_header("x-frame-options", "DENY"))
+        .layer(security_header("referrer-policy", "same-origin"))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+}
+
+/// Spawns key reloads, revocation pruning and rate-limit housekeeping.
+pub fn spawn_background(state: &AppState) {
+    state.auth.spawn_maintenance();
+    let backend = Arc::downgrade(&state.backend);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            match backend.upgrade() {
+                Some(backend) => backend.forget_idle_limits(),
+                None => return,
+            }
+        }
+    });
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

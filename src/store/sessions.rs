@@ -1,0 +1,152 @@
+use sqlx::{Any, Executor};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_active_at: i64,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub user_agent: String,
+    pub device: String,
+    pub ip: String,
+    pub revoked_at: Option<i64>,
+    pub revoke_reason: Option<String>,
+    pub revoked_by: Option<String>,
+}
+
+const COLUMNS: &str = "id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at, \
+                       user_agent, device, ip, revoked_at, revoke_reason, revoked_by";
+
+pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, s: &SessionRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at,
+                               user_agent, device, ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&s.id)
+    .bind(&s.user_id)
+    .bind(s.created_at)
+    .bind(s.last_active_at)
+    .bind(s.idle_expires_at)
+    .bind(s.absolute_expires_at)
+    .bind(&s.user_agent)
+    .bind(&s.device)
+    .bind(&s.ip)
+    .execute(ex)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM sessions WHERE id = $1")).bind(id).fetch_optional(ex).await
+}
+
+/// Sessions that are neither revoked nor expired, newest first.
+pub async fn active_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    now: i64,
+) -> sqlx::Result<Vec<SessionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM sessions
+         WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
+         ORDER BY last_active_at DESC, id DESC"
+    ))
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(ex)
+    .await
+}
+
+/// Sessions that ended (revoked, or expired without anyone noticing) since `since`.
+pub async fn ended_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    now: i64,
+    since: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<SessionRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM sessions
+         WHERE user_id = $1 AND (revoked_at IS NOT NULL OR idle_expires_at <= $2 OR absolute_expires_at <= $2)
+           AND last_active_at >= $3
+         ORDER BY COALESCE(revoked_at, idle_expires_at) DESC, id DESC LIMIT $4"
+    ))
+    .bind(user_id)
+    .bind(now)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(ex)
+    .await
+}
+
+/// Marks one live session revoked; false when it was already ended.
+pub async fn revoke<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    reason: &str,
+    by: Option<&str>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $2, revoke_reason = $3, revoked_by = $4
+         WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(reason)
+    .bind(by)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every live session of a user except `keep`, returning the ids it ended.
+pub async fn revoke_all_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    by: Option<&str>,
+    now: i64,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "UPDATE sessions SET revoked_at = $3, revoke_reason = $4, revoked_by = $5
+         WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2
+         RETURNING id",
+    )
+    .bind(user_id)
+    .bind(keep.unwrap_or(""))
+    .bind(now)
+    .bind(reason)
+    .bind(by)
+    .fetch_all(ex)
+    .await
+}
+
+pub async fn touch<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    now: i64,
+    idle_expires_at: i64,
+    ip: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_active_at = $2, idle_expires_at = $3, ip = $4 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .bind(idle_expires_at)
+        .bind(ip)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+/// Sessions revoked since `since`, to rebuild the in-memory revocation list.
+pub async fn revoked_since<'c>(ex: impl Executor<'c, Database = Any>, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1")
+        .bind(since)
+        .fetch_all(ex)
+        .await
+}

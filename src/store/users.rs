@@ -1,0 +1,130 @@
+use sqlx::{Any, Executor};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+    pub active_sessions: i64,
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, disabled_at, created_at";
+
+/// Inserts the user; `Ok(false)` when the email is taken.
+pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, user: &UserRow) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO users (id, email, password_hash, role, disabled_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.password_hash)
+    .bind(&user.role)
+    .bind(user.disabled_at)
+    .bind(user.created_at)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn by_email<'c>(ex: impl Executor<'c, Database = Any>, email: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(ex).await
+}
+
+pub async fn by_id<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(ex).await
+}
+
+pub async fn set_password_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(hash)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_role<'c>(ex: impl Executor<'c, Database = Any>, id: &str, role: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(role)
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_disabled_at<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    disabled_at: Option<i64>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE users SET disabled_at = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(disabled_at)
+        .bind(now)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Users disabled since `since`, to rebuild the revocation list at start-up.
+pub async fn disabled_since<'c>(ex: impl Executor<'c, Database = Any>, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT id, disabled_at FROM users WHERE disabled_at IS NOT NULL AND disabled_at >= $1")
+        .bind(since)
+        .fetch_all(ex)
+        .await
+}
+
+/// A page of users whose email contains `query`, newest first, with their live session count.
+pub async fn search(
+    pool: &sqlx::AnyPool,
+    query: &str,
+    offset: i64,
+    limit: i64,
+    now: i64,
+) -> sqlx::Result<(Vec<UserSummary>, i64)> {
+    let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
+    let users = sqlx::query_as(
+        "SELECT u.id, u.email, u.role, u.disabled_at, u.created_at,
+                (SELECT COUNT(*) FROM sessions s
+                  WHERE s.user_id = u.id AND s.revoked_at IS NULL
+                    AND s.idle_expires_at > $4 AND s.absolute_expires_at > $4) AS active_sessions
+         FROM users u WHERE u.email LIKE $1 ESCAPE '\\'
+         ORDER BY u.created_at DESC, u.id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(&pattern)
+    .bind(limit)
+    .bind(offset)
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email LIKE $1 ESCAPE '\\'")
+        .bind(&pattern)
+        .fetch_one(pool)
+        .await?;
+    Ok((users, total))
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
