@@ -24,7 +24,11 @@ pub struct Argon2Params {
 impl Default for Argon2Params {
     /// OWASP's recommended argon2id parameters.
     fn default() -> Self {
-        Self { m_kib: 19_456, t: 2, p: 1 }
+        Self {
+            m_kib: 19_456,
+            t: 2,
+            p: 1,
+        }
     }
 }
 
@@ -75,13 +79,19 @@ impl Config {
             });
         }
 
-        let site_addr = env.parse("LEPTOS_SITE_ADDR", "127.0.0.1:3000", "a socket address like 127.0.0.1:3000")?;
+        let site_addr = env.parse(
+            "LEPTOS_SITE_ADDR",
+            "127.0.0.1:3000",
+            "a socket address like 127.0.0.1:3000",
+        )?;
         let public_origin = parse_origin(
-            &env.string("LATCHKEY_PUBLIC_ORIGIN").unwrap_or_else(|| "http://127.0.0.1:3000".into()),
+            &env.string("LATCHKEY_PUBLIC_ORIGIN")
+                .unwrap_or_else(|| "http://127.0.0.1:3000".into()),
         )?;
 
         let access_ttl = env.seconds("LATCHKEY_ACCESS_TTL", 600, 5..=86_400)?;
-        let refresh_idle_ttl = env.seconds("LATCHKEY_REFRESH_IDLE_TTL", 604_800, 10..=31_536_000)?;
+        let refresh_idle_ttl =
+            env.seconds("LATCHKEY_REFRESH_IDLE_TTL", 604_800, 10..=31_536_000)?;
         let refresh_absolute_ttl =
             env.seconds("LATCHKEY_REFRESH_ABSOLUTE_TTL", 2_592_000, 10..=31_536_000)?;
         let refresh_grace = env.seconds("LATCHKEY_REFRESH_GRACE", 10, 0..=300)?;
@@ -107,12 +117,19 @@ impl Config {
         };
 
         let rate_login_per_min = env.number("LATCHKEY_RATE_LOGIN_PER_MIN", 20, 0..=1_000_000)?;
-        let rate_refresh_per_min = env.number("LATCHKEY_RATE_REFRESH_PER_MIN", 300, 0..=1_000_000)?;
+        let rate_refresh_per_min =
+            env.number("LATCHKEY_RATE_REFRESH_PER_MIN", 300, 0..=1_000_000)?;
         let trust_proxy = env.boolean("LATCHKEY_TRUST_PROXY", false)?;
 
-        let admin = match (env.string("LATCHKEY_ADMIN_EMAIL"), env.string("LATCHKEY_ADMIN_PASSWORD")) {
+        let admin = match (
+            env.string("LATCHKEY_ADMIN_EMAIL"),
+            env.string("LATCHKEY_ADMIN_PASSWORD"),
+        ) {
             (None, None) => None,
-            (Some(email), Some(password)) => Some(AdminBootstrap { email, password: password.into() }),
+            (Some(email), Some(password)) => Some(AdminBootstrap {
+                email,
+                password: password.into(),
+            }),
             (Some(_), None) => {
                 return Err(ConfigError {
                     variable: "LATCHKEY_ADMIN_PASSWORD",
@@ -155,8 +172,12 @@ impl Config {
 /// The refresh cookie is always `Secure`; browsers honour that over plain http only on loopback,
 /// so any other http origin would silently break sign-in. Refuse it up front.
 fn parse_origin(raw: &str) -> Result<String, ConfigError> {
-    let err = |message: &str| ConfigError { variable: "LATCHKEY_PUBLIC_ORIGIN", message: message.into() };
-    let url = Url::parse(raw.trim()).map_err(|_| err("must be a URL like https://auth.example.com"))?;
+    let err = |message: &str| ConfigError {
+        variable: "LATCHKEY_PUBLIC_ORIGIN",
+        message: message.into(),
+    };
+    let url =
+        Url::parse(raw.trim()).map_err(|_| err("must be a URL like https://auth.example.com"))?;
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(err("must be an origin (scheme, host, port) without a path"));
     }
@@ -164,7 +185,11 @@ fn parse_origin(raw: &str) -> Result<String, ConfigError> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(host) => {}
-        "http" => return Err(err("must use https unless the host is loopback (secure cookies)")),
+        "http" => {
+            return Err(err(
+                "must use https unless the host is loopback (secure cookies)",
+            ))
+        }
         _ => return Err(err("must use http or https")),
     }
     Ok(url.origin().ascii_serialization())
@@ -174,26 +199,45 @@ pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host == "127.0.0.1"
         || host == "[::1]"
-        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
 
 impl Env<'_> {
     fn string(&self, name: &str) -> Option<String> {
-        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
-    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: &str, expected: &str) -> Result<T, ConfigError> {
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: &str,
+        expected: &str,
+    ) -> Result<T, ConfigError> {
         let raw = self.string(name).unwrap_or_else(|| default.to_owned());
-        raw.parse().map_err(|_| ConfigError { variable: name, message: format!("expected {expected}, got {raw:?}") })
+        raw.parse().map_err(|_| ConfigError {
+            variable: name,
+            message: format!("expected {expected}, got {raw:?}"),
+        })
     }
 
-    fn number<T>(&self, name: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+    fn number<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     {
-        let Some(raw) = self.string(name) else { return Ok(default) };
+        let Some(raw) = self.string(name) else {
+            return Ok(default);
+        };
         let value: T = raw.parse().map_err(|_| ConfigError {
             variable: name,
             message: format!("expected a whole number, got {raw:?}"),
@@ -207,7 +251,12 @@ impl Env<'_> {
         Ok(value)
     }
 
-    fn seconds(&self, name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<Duration, ConfigError> {
+    fn seconds(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<Duration, ConfigError> {
         self.number(name, default, range).map(Duration::from_secs)
     }
 
@@ -216,7 +265,10 @@ impl Env<'_> {
             None => Ok(default),
             Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
             Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError { variable: name, message: format!("expected true or false, got {v:?}") }),
+            Some(v) => Err(ConfigError {
+                variable: name,
+                message: format!("expected true or false, got {v:?}"),
+            }),
         }
     }
 }
@@ -227,7 +279,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(move |name| map.get(name).cloned())
     }
 
@@ -242,7 +297,14 @@ mod tests {
         assert_eq!(c.refresh_absolute_ttl, Duration::from_secs(2_592_000));
         assert_eq!(c.refresh_grace, Duration::from_secs(10));
         assert_eq!(c.key_rotation, Duration::from_secs(2_592_000));
-        assert_eq!(c.argon2, Argon2Params { m_kib: 19_456, t: 2, p: 1 });
+        assert_eq!(
+            c.argon2,
+            Argon2Params {
+                m_kib: 19_456,
+                t: 2,
+                p: 1
+            }
+        );
         assert_eq!((c.rate_login_per_min, c.rate_refresh_per_min), (20, 300));
         assert!(!c.trust_proxy);
         assert!(c.admin.is_none());
@@ -282,7 +344,11 @@ mod tests {
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(&format!("{name}={value} accepted"));
-            let expected = if name == "LATCHKEY_ADMIN_EMAIL" { "LATCHKEY_ADMIN_PASSWORD" } else { name };
+            let expected = if name == "LATCHKEY_ADMIN_EMAIL" {
+                "LATCHKEY_ADMIN_PASSWORD"
+            } else {
+                name
+            };
             assert_eq!(err.variable, expected, "{name}={value}");
             assert!(err.to_string().starts_with(expected), "{err}");
         }
@@ -290,7 +356,11 @@ mod tests {
 
     #[test]
     fn idle_ttl_cannot_exceed_absolute_ttl() {
-        let err = config(&[("LATCHKEY_REFRESH_IDLE_TTL", "100"), ("LATCHKEY_REFRESH_ABSOLUTE_TTL", "50")]).unwrap_err();
+        let err = config(&[
+            ("LATCHKEY_REFRESH_IDLE_TTL", "100"),
+            ("LATCHKEY_REFRESH_ABSOLUTE_TTL", "50"),
+        ])
+        .unwrap_err();
         assert_eq!(err.variable, "LATCHKEY_REFRESH_IDLE_TTL");
     }
 }

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyConnectOptions};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,10 @@ pub struct Db {
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("could not create the SQLite directory {path}: {source}")]
-    CreateDir { path: String, source: std::io::Error },
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("could not connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("could not apply migrations: {0}")]
@@ -36,7 +39,11 @@ impl Db {
     /// Connects, applies the engine's migrations and returns a ready pool.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("sqlite:") { Engine::Sqlite } else { Engine::Postgres };
+        let engine = if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            Engine::Postgres
+        };
         let pool = match engine {
             Engine::Sqlite => connect_sqlite(url).await?,
             Engine::Postgres => AnyPoolOptions::new()
@@ -57,7 +64,10 @@ impl Db {
     /// True when the database answers a trivial query within a second.
     pub async fn ping(&self) -> bool {
         let query = sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.pool);
-        matches!(tokio::time::timeout(Duration::from_secs(1), query).await, Ok(Ok(1)))
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), query).await,
+            Ok(Ok(1))
+        )
     }
 }
 
@@ -71,12 +81,21 @@ async fn connect_sqlite(url: &str) -> Result<AnyPool, DbError> {
         .unwrap_or_default()
         .to_owned();
     if !path.is_empty() && path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|source| DbError::CreateDir { path: dir.display().to_string(), source })?;
+        if let Some(dir) = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         if !url.contains("mode=") {
-            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
     }
     let options = AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;

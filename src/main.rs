@@ -8,7 +8,11 @@ use latchkey::db::Db;
 use latchkey::{startup, telemetry};
 
 #[derive(Parser)]
-#[command(name = "latchkey", version, about = "Self-hosted login and session service")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Self-hosted login and session service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -40,7 +44,9 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
-        Command::Admin { action: AdminAction::Create { email } } => create_admin(&email).await,
+        Command::Admin {
+            action: AdminAction::Create { email },
+        } => create_admin(&email).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -45,7 +45,10 @@ pub fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
 }
 
 /// Connects and migrates the database, loads keys and revocations, bootstraps the admin.
-pub async fn build_state(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<AppState> {
+pub async fn build_state(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> anyhow::Result<AppState> {
     build_state_with_clock(config, leptos_options, Arc::new(SystemClock)).await
 }
 
@@ -61,7 +64,13 @@ pub async fn build_state_with_clock(
         tracing::info!(email = %admin.email, "admin account ensured");
     }
     let backend = Arc::new(EngineBackend::new(auth.clone(), &config));
-    Ok(AppState { leptos_options, db, auth, backend, config: Arc::new(config) })
+    Ok(AppState {
+        leptos_options,
+        db,
+        auth,
+        backend,
+        config: Arc::new(config),
+    })
 }
 
 pub fn router(state: AppState) -> Router {
@@ -76,11 +85,18 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz::healthz))
         .route("/.well-known/jwks.json", get(jwks::jwks))
-        .leptos_routes_with_context(&state, routes, provide_backend, move || app::shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .leptos_routes_with_context(&state, routes, provide_backend, move || {
+            app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        // Inner to outer: the body limit backs up the guard for bodies without a length.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            guards::MAX_BODY_BYTES,
+        ))
         .layer(api_guard)
         .layer(tower_cookies::CookieManagerLayer::new())
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(guards::MAX_BODY_BYTES * 4))
         .layer(security_header("x-content-type-options", "nosniff"))
         .layer(security_header("x-frame-options", "DENY"))
         .layer(security_header("referrer-policy", "same-origin"))
@@ -89,7 +105,10 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    SetResponseHeaderLayer::if_not_present(
+        HeaderName::from_static(name),
+        HeaderValue::from_static(value),
+    )
 }
 
 /// Spawns key reloads, revocation pruning and rate-limit housekeeping.
@@ -110,9 +129,12 @@ pub fn spawn_background(state: &AppState) {
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::clock::Clock;
 use super::error::AuthError;
 use super::keys::SigningKeys;
 
@@ -34,6 +35,7 @@ pub struct AccessTokens {
     audience: String,
     ttl_secs: i64,
     validation: Validation,
+    clock: Arc<dyn Clock>,
 }
 
 pub struct Subject<'a> {
@@ -44,16 +46,27 @@ pub struct Subject<'a> {
 }
 
 impl AccessTokens {
-    pub fn new(keys: Arc<SigningKeys>, issuer: &str, ttl_secs: i64) -> Self {
+    pub fn new(keys: Arc<SigningKeys>, issuer: &str, ttl_secs: i64, clock: Arc<dyn Clock>) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.leeway = LEEWAY_SECS;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.required_spec_claims =
-            ["exp", "nbf", "iat", "iss", "aud", "sub"].into_iter().map(String::from).collect::<HashSet<_>>();
+        // Times are checked below against the injected clock; the crate still requires the
+        // claims to be present, and our struct requires them to be integers.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.required_spec_claims = ["exp", "nbf", "iat", "iss", "aud", "sub"]
+            .into_iter()
+            .map(String::from)
+            .collect::<HashSet<_>>();
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[issuer]);
-        Self { keys, issuer: issuer.to_owned(), audience: issuer.to_owned(), ttl_secs, validation }
+        Self {
+            keys,
+            issuer: issuer.to_owned(),
+            audience: issuer.to_owned(),
+            ttl_secs,
+            validation,
+            clock,
+        }
     }
 
     pub fn ttl_secs(&self) -> i64 {
@@ -62,7 +75,9 @@ impl AccessTokens {
 
     pub fn issue(&self, subject: &Subject<'_>, now: i64) -> Result<String, AuthError> {
         let keys = self.keys.current();
-        let (kid, key) = keys.signer().ok_or_else(|| AuthError::Internal(anyhow::anyhow!("no signing key loaded")))?;
+        let (kid, key) = keys
+            .signer()
+            .ok_or_else(|| AuthError::Internal(anyhow::anyhow!("no signing key loaded")))?;
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = Some(TOKEN_TYPE.into());
         header.kid = Some(kid.into());
@@ -96,12 +111,23 @@ impl AccessTokens {
             return Err(AuthError::InvalidToken);
         }
         let keys = self.keys.current();
-        let key = header.kid.as_deref().and_then(|kid| keys.verifier(kid)).ok_or(AuthError::InvalidToken)?;
-        match jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation) {
-            Ok(data) => Ok(data.claims),
-            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(AuthError::TokenExpired),
-            Err(_) => Err(AuthError::InvalidToken),
+        let key = header
+            .kid
+            .as_deref()
+            .and_then(|kid| keys.verifier(kid))
+            .ok_or(AuthError::InvalidToken)?;
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
+            .map_err(|_| AuthError::InvalidToken)?
+            .claims;
+        let now = self.clock.now();
+        let leeway = LEEWAY_SECS as i64;
+        if claims.nbf > now + leeway || claims.iat > now + leeway {
+            return Err(AuthError::InvalidToken);
         }
+        if claims.exp + leeway <= now {
+            return Err(AuthError::TokenExpired);
+        }
+        Ok(claims)
     }
 }
 
@@ -110,7 +136,11 @@ fn is_compact_jws(token: &str) -> bool {
     let mut segments = 0;
     for part in token.split('.') {
         segments += 1;
-        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if part.is_empty()
+            || !part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return false;
         }
     }

@@ -12,7 +12,12 @@ use super::events::EventKind;
 use super::service::{AuthService, Issued, Principal};
 
 impl AuthService {
-    pub async fn register(&self, email: &str, password: &str, client: &ClientInfo) -> Result<Issued, AuthError> {
+    pub async fn register(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Issued, AuthError> {
         let email = Email::parse(email)?;
         let password = NewPassword::parse(password)?;
         let hash = self.hasher.hash(password.expose()).await?;
@@ -42,7 +47,12 @@ impl AuthService {
 
     /// Unknown email and wrong password take the same path through argon2 and end in the same
     /// error, so neither the answer nor its timing tells which it was.
-    pub async fn login(&self, email: &str, password: &str, client: &ClientInfo) -> Result<Issued, AuthError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Issued, AuthError> {
         if password.chars().count() > super::domain::PASSWORD_MAX_CHARS {
             return Err(AuthError::InvalidCredentials);
         }
@@ -50,17 +60,20 @@ impl AuthService {
             Ok(email) => store::users::by_email(&self.db.pool, email.as_str()).await?,
             Err(_) => None,
         };
-        let verification = self.hasher.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let verification = self
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
         let now = self.now();
         let user = match user {
             Some(user) if verification.matches => user,
             user => {
                 if let Some(user) = &user {
-                self.event(&user.id, EventKind::LoginFailed, now)
-                    .ip(&client.ip)
-                    .device(&client.device_label())
-                    .save(&self.db.pool)
-                    .await?;
+                    self.event(&user.id, EventKind::LoginFailed, now)
+                        .ip(&client.ip)
+                        .device(&client.device_label())
+                        .save(&self.db.pool)
+                        .await?;
                 }
                 return Err(AuthError::InvalidCredentials);
             }
@@ -92,17 +105,35 @@ impl AuthService {
         revoke_other_sessions: bool,
     ) -> Result<u64, AuthError> {
         let new = NewPassword::parse(new)?;
-        let user = store::users::by_id(&self.db.pool, &who.user_id).await?.ok_or(AuthError::Unauthenticated)?;
-        if !self.hasher.verify(current, Some(&user.password_hash)).await?.matches {
+        let user = store::users::by_id(&self.db.pool, &who.user_id)
+            .await?
+            .ok_or(AuthError::Unauthenticated)?;
+        if !self
+            .hasher
+            .verify(current, Some(&user.password_hash))
+            .await?
+            .matches
+        {
             return Err(AuthError::WrongCurrentPassword);
         }
         let hash = self.hasher.hash(new.expose()).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
         store::users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
-        self.event(&user.id, EventKind::PasswordChanged, now).session(&who.session_id).save(&mut *tx).await?;
+        self.event(&user.id, EventKind::PasswordChanged, now)
+            .session(&who.session_id)
+            .save(&mut *tx)
+            .await?;
         let ended = if revoke_other_sessions {
-            self.revoke_all(&mut tx, &user.id, Some(&who.session_id), RevokeReason::PasswordChanged, None, now).await?
+            self.revoke_all(
+                &mut tx,
+                &user.id,
+                Some(&who.session_id),
+                RevokeReason::PasswordChanged,
+                None,
+                now,
+            )
+            .await?
         } else {
             Vec::new()
         };
@@ -112,7 +143,11 @@ impl AuthService {
     }
 
     /// Creates the admin, or promotes an existing account and resets its password.
-    pub async fn bootstrap_admin(&self, email: &str, password: &secrecy::SecretString) -> Result<String, AuthError> {
+    pub async fn bootstrap_admin(
+        &self,
+        email: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<String, AuthError> {
         let email = Email::parse(email)?;
         let password = NewPassword::parse(password.expose_secret())?;
         let hash = self.hasher.hash(password.expose()).await?;
@@ -124,7 +159,10 @@ impl AuthService {
                 store::users::set_password_hash(&mut *tx, &existing.id, &hash, now).await?;
                 store::users::set_disabled_at(&mut *tx, &existing.id, None, now).await?;
                 if existing.role != Role::Admin.as_str() {
-                    self.event(&existing.id, EventKind::RoleChanged, now).detail("admin").save(&mut *tx).await?;
+                    self.event(&existing.id, EventKind::RoleChanged, now)
+                        .detail("admin")
+                        .save(&mut *tx)
+                        .await?;
                 }
                 existing.id
             }
@@ -138,7 +176,10 @@ impl AuthService {
                     created_at: now,
                 };
                 store::users::insert(&mut *tx, &user).await?;
-                self.event(&user.id, EventKind::Registered, now).detail("admin bootstrap").save(&mut *tx).await?;
+                self.event(&user.id, EventKind::Registered, now)
+                    .detail("admin bootstrap")
+                    .save(&mut *tx)
+                    .await?;
                 user.id
             }
         };

@@ -49,31 +49,66 @@ impl AuthService {
         self.list_sessions(&user_id, Some(&who.session_id)).await
     }
 
-    pub async fn admin_force_logout(&self, who: &Principal, user_id: &str) -> Result<u64, AuthError> {
+    pub async fn admin_force_logout(
+        &self,
+        who: &Principal,
+        user_id: &str,
+    ) -> Result<u64, AuthError> {
         self.require_admin(who).await?;
         let user_id = self.existing_user(user_id).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
-        let ended = self.revoke_all(&mut tx, &user_id, None, RevokeReason::AdminForced, Some(&who.user_id), now).await?;
+        let ended = self
+            .revoke_all(
+                &mut tx,
+                &user_id,
+                None,
+                RevokeReason::AdminForced,
+                Some(&who.user_id),
+                now,
+            )
+            .await?;
         tx.commit().await?;
         self.forget_sessions(&ended, now);
         self.revocations.revoke_user_tokens_before(&user_id, now);
         Ok(ended.len() as u64)
     }
 
-    pub async fn admin_set_disabled(&self, who: &Principal, user_id: &str, disabled: bool) -> Result<(), AuthError> {
+    pub async fn admin_set_disabled(
+        &self,
+        who: &Principal,
+        user_id: &str,
+        disabled: bool,
+    ) -> Result<(), AuthError> {
         self.require_admin(who).await?;
         let user_id = self.existing_user(user_id).await?;
         if disabled && user_id == who.user_id {
-            return Err(AuthError::InvalidInput("you cannot disable your own account"));
+            return Err(AuthError::InvalidInput(
+                "you cannot disable your own account",
+            ));
         }
         let now = self.now();
         let mut tx = self.begin().await?;
         store::users::set_disabled_at(&mut *tx, &user_id, disabled.then_some(now), now).await?;
-        let kind = if disabled { EventKind::AccountDisabled } else { EventKind::AccountEnabled };
-        self.event(&user_id, kind, now).by(Some(&who.user_id)).save(&mut *tx).await?;
+        let kind = if disabled {
+            EventKind::AccountDisabled
+        } else {
+            EventKind::AccountEnabled
+        };
+        self.event(&user_id, kind, now)
+            .by(Some(&who.user_id))
+            .save(&mut *tx)
+            .await?;
         let ended = if disabled {
-            self.revoke_all(&mut tx, &user_id, None, RevokeReason::AccountDisabled, Some(&who.user_id), now).await?
+            self.revoke_all(
+                &mut tx,
+                &user_id,
+                None,
+                RevokeReason::AccountDisabled,
+                Some(&who.user_id),
+                now,
+            )
+            .await?
         } else {
             Vec::new()
         };
@@ -87,6 +122,9 @@ impl AuthService {
 
     async fn existing_user(&self, raw_id: &str) -> Result<String, AuthError> {
         let id = parse_id(raw_id).ok_or(AuthError::NotFound)?;
-        store::users::by_id(&self.db.pool, &id).await?.map(|u| u.id).ok_or(AuthError::NotFound)
+        store::users::by_id(&self.db.pool, &id)
+            .await?
+            .map(|u| u.id)
+            .ok_or(AuthError::NotFound)
     }
 }

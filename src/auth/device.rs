@@ -11,8 +11,15 @@ const MAX_USER_AGENT: usize = 512;
 
 impl ClientInfo {
     pub fn new(ip: impl Into<String>, user_agent: &str) -> Self {
-        let user_agent: String = user_agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT).collect();
-        Self { ip: ip.into(), user_agent }
+        let user_agent: String = user_agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_USER_AGENT)
+            .collect();
+        Self {
+            ip: ip.into(),
+            user_agent,
+        }
     }
 
     pub fn device_label(&self) -> String {
@@ -21,10 +28,17 @@ impl ClientInfo {
 }
 
 pub fn device_label(user_agent: &str) -> String {
+    if user_agent.trim().is_empty() {
+        return "Unknown device".into();
+    }
     let Some(ua) = woothee::parser::Parser::new().parse(user_agent) else {
-        return if user_agent.is_empty() { "Unknown device".into() } else { "Unknown browser".into() };
+        return "Unknown browser".into();
     };
-    let browser = if ua.name == "UNKNOWN" { "Unknown browser" } else { ua.name };
+    let browser = if ua.name == "UNKNOWN" {
+        "Unknown browser"
+    } else {
+        ua.name
+    };
     let os = match ua.os {
         "UNKNOWN" => None,
         "Mac OSX" => Some("macOS"),
@@ -44,8 +58,13 @@ mod tests {
     fn labels_common_browsers() {
         let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
         assert_eq!(device_label(chrome), "Chrome on Linux");
-        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
-        assert!(device_label(firefox).starts_with("Firefox on Windows"), "{}", device_label(firefox));
+        let firefox =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        assert!(
+            device_label(firefox).starts_with("Firefox on Windows"),
+            "{}",
+            device_label(firefox)
+        );
         assert_eq!(device_label(""), "Unknown device");
     }
 

@@ -122,7 +122,9 @@ pub fn new_id() -> String {
 
 /// Ids from clients are compared only after they parse as UUIDs, so junk never reaches SQL.
 pub fn parse_id(raw: &str) -> Option<String> {
-    uuid::Uuid::parse_str(raw.trim()).ok().map(|u| u.to_string())
+    uuid::Uuid::parse_str(raw.trim())
+        .ok()
+        .map(|u| u.to_string())
 }
 
 #[cfg(test)]
@@ -131,12 +133,24 @@ mod tests {
 
     #[test]
     fn email_is_trimmed_and_lowercased() {
-        assert_eq!(Email::parse("  Alice@Example.COM ").unwrap().as_str(), "alice@example.com");
+        assert_eq!(
+            Email::parse("  Alice@Example.COM ").unwrap().as_str(),
+            "alice@example.com"
+        );
     }
 
     #[test]
     fn bad_emails_are_refused() {
-        for raw in ["", "alice", "alice@", "@example.com", "al ice@example.com", "a@b", "a@b@c.com", "a@.com"] {
+        for raw in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "al ice@example.com",
+            "a@b",
+            "a@b@c.com",
+            "a@.com",
+        ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} accepted");
         }
     }

@@ -46,7 +46,9 @@ pub enum AuthError {
 impl From<sqlx::Error> for AuthError {
     fn from(err: sqlx::Error) -> Self {
         match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => AuthError::Unavailable(err),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                AuthError::Unavailable(err)
+            }
             other => AuthError::Internal(other.into()),
         }
     }

@@ -77,6 +77,12 @@ impl NewEvent {
 
 impl AuthService {
     pub(super) fn event(&self, user_id: &str, kind: EventKind, now: i64) -> NewEvent {
-        NewEvent(EventRow { id: new_id(), user_id: user_id.to_owned(), kind: kind.as_str().to_owned(), at: now, ..Default::default() })
+        NewEvent(EventRow {
+            id: new_id(),
+            user_id: user_id.to_owned(),
+            kind: kind.as_str().to_owned(),
+            at: now,
+            ..Default::default()
+        })
     }
 }

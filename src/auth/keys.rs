@@ -53,12 +53,23 @@ pub struct SigningKeys {
 
 impl SigningKeys {
     pub fn new(rotation_secs: i64, access_ttl_secs: i64) -> Self {
-        let empty = KeySet { signer: None, verifiers: HashMap::new(), jwks: r#"{"keys":[]}"#.into() };
-        Self { current: RwLock::new(Arc::new(empty)), rotation_secs, access_ttl_secs }
+        let empty = KeySet {
+            signer: None,
+            verifiers: HashMap::new(),
+            jwks: r#"{"keys":[]}"#.into(),
+        };
+        Self {
+            current: RwLock::new(Arc::new(empty)),
+            rotation_secs,
+            access_ttl_secs,
+        }
     }
 
     pub fn current(&self) -> Arc<KeySet> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Creates a key when none can sign for long, drops keys nobody can still hold tokens
@@ -109,7 +120,9 @@ fn build_key_set(rows: &[store::keys::KeyRow], now: i64) -> Result<KeySet, AuthE
         }));
     }
     let can_sign = |k: &&store::keys::KeyRow| k.sign_until > now;
-    let newest = |a: &&store::keys::KeyRow, b: &&store::keys::KeyRow| (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid));
+    let newest = |a: &&store::keys::KeyRow, b: &&store::keys::KeyRow| {
+        (a.created_at, &a.kid).cmp(&(b.created_at, &b.kid))
+    };
     // Prefer the newest key every instance has had time to learn; a lone fresh key still signs.
     let signer_row = rows
         .iter()
@@ -117,8 +130,13 @@ fn build_key_set(rows: &[store::keys::KeyRow], now: i64) -> Result<KeySet, AuthE
         .filter(|k| k.created_at + PREPUBLISH_SECS <= now)
         .max_by(newest)
         .or_else(|| rows.iter().filter(can_sign).max_by(newest));
-    let signer = signer_row.map(|row| (row.kid.clone(), EncodingKey::from_ed_der(&row.private_der)));
-    Ok(KeySet { signer, verifiers, jwks: serde_json::json!({ "keys": jwks }).to_string() })
+    let signer =
+        signer_row.map(|row| (row.kid.clone(), EncodingKey::from_ed_der(&row.private_der)));
+    Ok(KeySet {
+        signer,
+        verifiers,
+        jwks: serde_json::json!({ "keys": jwks }).to_string(),
+    })
 }
 
 /// RFC 7638 JWK thumbprint, so a `kid` names the key material itself.

@@ -20,5 +20,7 @@ mod sessions;
 
 pub use device::ClientInfo;
 pub use error::AuthError;
-pub use service::{AuthService, AuthSettings, Issued, Principal, SessionView, EndedSessionView, UserView};
 pub use events::EventKind;
+pub use service::{
+    AuthService, AuthSettings, EndedSessionView, Issued, Principal, SessionView, UserView,
+};

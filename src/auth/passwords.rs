@@ -28,30 +28,50 @@ pub struct Verification {
 
 impl PasswordHasher {
     pub fn new(config: Argon2Params) -> anyhow::Result<Self> {
-        let params = Params::new(config.m_kib, config.t, config.p, None).map_err(|e| anyhow!("argon2 parameters: {e}"))?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let params = Params::new(config.m_kib, config.t, config.p, None)
+            .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         let dummy_password = super::refresh_tokens::random_base64url::<16>();
         let dummy_hash = hash_blocking(&params, &dummy_password)?;
-        Ok(Self { params, permits: Arc::new(Semaphore::new(cores)), dummy_hash: dummy_hash.into() })
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy_hash: dummy_hash.into(),
+        })
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, AuthError> {
         let params = self.params.clone();
         let password = password.to_owned();
-        self.run(move || hash_blocking(&params, &password).map_err(AuthError::Internal)).await
+        self.run(move || hash_blocking(&params, &password).map_err(AuthError::Internal))
+            .await
     }
 
     /// Verifies against `stored`, or against the dummy hash when there is no account, so both
     /// paths do the same work. `matches` is false for a missing account.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<Verification, AuthError> {
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verification, AuthError> {
         let exists = stored.is_some();
-        let hash = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.to_string());
+        let hash = stored
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy_hash.to_string());
         let password = password.to_owned();
         let params = self.params.clone();
         self.run(move || {
-            let parsed = PasswordHash::new(&hash).map_err(|e| AuthError::Internal(anyhow!("stored hash: {e}")))?;
-            let matches = argon2_with(&params).verify_password(password.as_bytes(), &parsed).is_ok();
-            Ok(Verification { matches: matches && exists, needs_rehash: matches && exists && weaker_than(&parsed, &params) })
+            let parsed = PasswordHash::new(&hash)
+                .map_err(|e| AuthError::Internal(anyhow!("stored hash: {e}")))?;
+            let matches = argon2_with(&params)
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok();
+            Ok(Verification {
+                matches: matches && exists,
+                needs_rehash: matches && exists && weaker_than(&parsed, &params),
+            })
         })
         .await
     }
@@ -60,8 +80,14 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, AuthError> {
-        let _permit = self.permits.acquire().await.map_err(|e| AuthError::Internal(e.into()))?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| AuthError::Internal(e.into()))?
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AuthError::Internal(e.into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| AuthError::Internal(e.into()))?
     }
 }
 
@@ -83,7 +109,11 @@ fn weaker_than(stored: &PasswordHash<'_>, wanted: &Params) -> bool {
         return true;
     }
     match Params::try_from(stored) {
-        Ok(p) => p.m_cost() < wanted.m_cost() || p.t_cost() < wanted.t_cost() || p.p_cost() < wanted.p_cost(),
+        Ok(p) => {
+            p.m_cost() < wanted.m_cost()
+                || p.t_cost() < wanted.t_cost()
+                || p.p_cost() < wanted.p_cost()
+        }
         Err(_) => true,
     }
 }
@@ -93,7 +123,11 @@ mod tests {
     use super::*;
 
     fn small() -> Argon2Params {
-        Argon2Params { m_kib: 8_192, t: 1, p: 1 }
+        Argon2Params {
+            m_kib: 8_192,
+            t: 1,
+            p: 1,
+        }
     }
 
     #[tokio::test]
@@ -112,16 +146,42 @@ mod tests {
         let hash = hasher.hash(&long).await.unwrap();
         assert!(hasher.verify(&long, Some(&hash)).await.unwrap().matches);
         // A truncating implementation would accept this prefix.
-        assert!(!hasher.verify(&"p".repeat(127), Some(&hash)).await.unwrap().matches);
-        assert!(!hasher.verify(&long, None).await.unwrap().matches, "no account never matches");
+        assert!(
+            !hasher
+                .verify(&"p".repeat(127), Some(&hash))
+                .await
+                .unwrap()
+                .matches
+        );
+        assert!(
+            !hasher.verify(&long, None).await.unwrap().matches,
+            "no account never matches"
+        );
     }
 
     #[tokio::test]
     async fn stronger_configuration_asks_for_a_rehash() {
         let weak = PasswordHasher::new(small()).unwrap();
         let hash = weak.hash("password123").await.unwrap();
-        assert!(!weak.verify("password123", Some(&hash)).await.unwrap().needs_rehash);
-        let strong = PasswordHasher::new(Argon2Params { m_kib: 9_000, t: 1, p: 1 }).unwrap();
-        assert!(strong.verify("password123", Some(&hash)).await.unwrap().needs_rehash);
+        assert!(
+            !weak
+                .verify("password123", Some(&hash))
+                .await
+                .unwrap()
+                .needs_rehash
+        );
+        let strong = PasswordHasher::new(Argon2Params {
+            m_kib: 9_000,
+            t: 1,
+            p: 1,
+        })
+        .unwrap();
+        assert!(
+            strong
+                .verify("password123", Some(&hash))
+                .await
+                .unwrap()
+                .needs_rehash
+        );
     }
 }

@@ -62,13 +62,17 @@ impl RefreshToken {
             return None;
         }
         let (nonce, body) = sealed.split_at(NONCE_BYTES);
-        let plain = self.sealing_cipher().decrypt(XNonce::from_slice(nonce), body).ok()?;
+        let plain = self
+            .sealing_cipher()
+            .decrypt(XNonce::from_slice(nonce), body)
+            .ok()?;
         RefreshToken::parse(std::str::from_utf8(&plain).ok()?)
     }
 
     /// HMAC keyed by the token, with a fixed label: independent of the stored SHA-256 digest.
     fn sealing_cipher(&self) -> XChaCha20Poly1305 {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_bytes()).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_bytes())
+            .expect("HMAC takes any key length");
         mac.update(b"latchkey/refresh-successor-seal/v1");
         let key = mac.finalize().into_bytes();
         XChaCha20Poly1305::new(&key)
@@ -121,8 +125,14 @@ mod tests {
         let parent = RefreshToken::generate();
         let child = RefreshToken::generate();
         let sealed = parent.seal_successor(&child);
-        assert!(!sealed.windows(43).any(|w| w == child.expose().as_bytes()), "sealed form leaks the token");
-        assert_eq!(parent.open_successor(&sealed).unwrap().expose(), child.expose());
+        assert!(
+            !sealed.windows(43).any(|w| w == child.expose().as_bytes()),
+            "sealed form leaks the token"
+        );
+        assert_eq!(
+            parent.open_successor(&sealed).unwrap().expose(),
+            child.expose()
+        );
         assert!(RefreshToken::generate().open_successor(&sealed).is_none());
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;

@@ -43,7 +43,9 @@ impl Revocations {
         if read(&self.sessions).contains_key(session_id) {
             return true;
         }
-        read(&self.users_not_before).get(user_id).is_some_and(|nb| issued_at < *nb)
+        read(&self.users_not_before)
+            .get(user_id)
+            .is_some_and(|nb| issued_at < *nb)
     }
 
     /// Drops entries whose tokens have all expired.
@@ -81,7 +83,10 @@ mod tests {
         assert!(list.is_revoked("s1", "u1", 990));
         assert!(!list.is_revoked("s2", "u1", 990));
         list.prune(1_000 + 600);
-        assert!(list.is_revoked("s1", "u1", 990), "still inside the access TTL + leeway");
+        assert!(
+            list.is_revoked("s1", "u1", 990),
+            "still inside the access TTL + leeway"
+        );
         list.prune(1_000 + 700);
         assert!(!list.is_revoked("s1", "u1", 990));
     }

@@ -15,25 +15,38 @@ use super::refresh_tokens::RefreshToken;
 use super::service::{AuthService, Issued, Liveness};
 
 impl AuthService {
-    pub async fn refresh(&self, presented: Option<&str>, client: &ClientInfo) -> Result<Issued, AuthError> {
-        let token = presented.and_then(RefreshToken::parse).ok_or(AuthError::InvalidRefreshToken)?;
+    pub async fn refresh(
+        &self,
+        presented: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<Issued, AuthError> {
+        let token = presented
+            .and_then(RefreshToken::parse)
+            .ok_or(AuthError::InvalidRefreshToken)?;
         let digest = token.digest();
         let now = self.now();
         let mut tx = self.begin().await?;
 
-        let Some((token_id, session_id)) = store::refresh_tokens::consume(&mut *tx, &digest, now).await? else {
+        let Some((token_id, session_id)) =
+            store::refresh_tokens::consume(&mut *tx, &digest, now).await?
+        else {
             return self.replay(tx, token, &digest, now).await;
         };
 
-        let session = store::sessions::get(&mut *tx, &session_id).await?.ok_or(AuthError::InvalidRefreshToken)?;
-        let user = store::users::by_id(&mut *tx, &session.user_id).await?.ok_or(AuthError::InvalidRefreshToken)?;
+        let session = store::sessions::get(&mut *tx, &session_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        let user = store::users::by_id(&mut *tx, &session.user_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
         match self.liveness(&session, now) {
             Liveness::Alive if user.disabled_at.is_none() => {}
             Liveness::Alive => return Err(AuthError::AccountDisabled),
             Liveness::Revoked(reason) => return Err(revoked_error(reason)),
             Liveness::Expired => {
                 // Record why it ended, so the sessions page can say so.
-                self.revoke_one(&mut tx, &session, RevokeReason::Expired, None, now).await?;
+                self.revoke_one(&mut tx, &session, RevokeReason::Expired, None, now)
+                    .await?;
                 tx.commit().await?;
                 self.forget_sessions(std::slice::from_ref(&session.id), now);
                 return Err(AuthError::SessionExpired);
@@ -41,9 +54,21 @@ impl AuthService {
         }
 
         let successor = RefreshToken::generate();
-        store::refresh_tokens::insert(&mut *tx, &new_id(), &session.id, &successor.digest(), Some(&token_id), now)
-            .await?;
-        store::refresh_tokens::set_successor(&mut *tx, &token_id, &token.seal_successor(&successor)).await?;
+        store::refresh_tokens::insert(
+            &mut *tx,
+            &new_id(),
+            &session.id,
+            &successor.digest(),
+            Some(&token_id),
+            now,
+        )
+        .await?;
+        store::refresh_tokens::set_successor(
+            &mut *tx,
+            &token_id,
+            &token.seal_successor(&successor),
+        )
+        .await?;
         let idle_expires_at = (now + self.settings.idle_ttl).min(session.absolute_expires_at);
         store::sessions::touch(&mut *tx, &session.id, now, idle_expires_at, &client.ip).await?;
         tx.commit().await?;
@@ -58,9 +83,15 @@ impl AuthService {
         digest: &[u8],
         now: i64,
     ) -> Result<Issued, AuthError> {
-        let row = store::refresh_tokens::find(&mut *tx, digest).await?.ok_or(AuthError::InvalidRefreshToken)?;
-        let session = store::sessions::get(&mut *tx, &row.session_id).await?.ok_or(AuthError::InvalidRefreshToken)?;
-        let user = store::users::by_id(&mut *tx, &session.user_id).await?.ok_or(AuthError::InvalidRefreshToken)?;
+        let row = store::refresh_tokens::find(&mut *tx, digest)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        let session = store::sessions::get(&mut *tx, &row.session_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        let user = store::users::by_id(&mut *tx, &session.user_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
         match self.liveness(&session, now) {
             Liveness::Alive if user.disabled_at.is_none() => {}
             Liveness::Alive => return Err(AuthError::AccountDisabled),
@@ -69,14 +100,21 @@ impl AuthService {
         }
 
         let used_at = row.used_at.unwrap_or(now);
-        if now - used_at <= self.settings.grace && store::refresh_tokens::successor_unused(&mut *tx, &row.id).await? {
-            if let Some(successor) = row.successor_sealed.as_deref().and_then(|s| token.open_successor(s)) {
+        if now - used_at <= self.settings.grace
+            && store::refresh_tokens::successor_unused(&mut *tx, &row.id).await?
+        {
+            if let Some(successor) = row
+                .successor_sealed
+                .as_deref()
+                .and_then(|s| token.open_successor(s))
+            {
                 tx.commit().await?;
                 return self.issue(&user, &session, successor, now);
             }
         }
 
-        self.revoke_one(&mut tx, &session, RevokeReason::RefreshReused, None, now).await?;
+        self.revoke_one(&mut tx, &session, RevokeReason::RefreshReused, None, now)
+            .await?;
         self.event(&session.user_id, EventKind::RefreshReused, now)
             .session(&session.id)
             .device(&session.device)
@@ -92,12 +130,20 @@ impl AuthService {
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: logout is
     /// idempotent and must not reveal whether a token existed.
     pub async fn logout(&self, presented: Option<&str>) -> Result<(), AuthError> {
-        let Some(token) = presented.and_then(RefreshToken::parse) else { return Ok(()) };
+        let Some(token) = presented.and_then(RefreshToken::parse) else {
+            return Ok(());
+        };
         let now = self.now();
         let mut tx = self.begin().await?;
-        let Some(row) = store::refresh_tokens::find(&mut *tx, &token.digest()).await? else { return Ok(()) };
-        let Some(session) = store::sessions::get(&mut *tx, &row.session_id).await? else { return Ok(()) };
-        let revoked = self.revoke_one(&mut tx, &session, RevokeReason::Logout, None, now).await?;
+        let Some(row) = store::refresh_tokens::find(&mut *tx, &token.digest()).await? else {
+            return Ok(());
+        };
+        let Some(session) = store::sessions::get(&mut *tx, &row.session_id).await? else {
+            return Ok(());
+        };
+        let revoked = self
+            .revoke_one(&mut tx, &session, RevokeReason::Logout, None, now)
+            .await?;
         tx.commit().await?;
         if revoked {
             self.forget_sessions(std::slice::from_ref(&session.id), now);

@@ -116,14 +116,31 @@ pub(super) enum Liveness {
 
 impl AuthService {
     /// Loads (or creates) the signing keys and rebuilds the revocation list from the database.
-    pub async fn start(db: Db, config: &Config, clock: Arc<dyn Clock>) -> Result<Arc<Self>, AuthError> {
+    pub async fn start(
+        db: Db,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, AuthError> {
         let settings = AuthSettings::from_config(config);
         let hasher = PasswordHasher::new(config.argon2).map_err(AuthError::Internal)?;
         let keys = Arc::new(SigningKeys::new(settings.key_rotation, settings.access_ttl));
         keys.sync(&db, clock.now()).await?;
-        let tokens = AccessTokens::new(keys.clone(), &settings.issuer, settings.access_ttl);
+        let tokens = AccessTokens::new(
+            keys.clone(),
+            &settings.issuer,
+            settings.access_ttl,
+            clock.clone(),
+        );
         let revocations = Revocations::new(settings.access_ttl);
-        let service = Self { db, clock, settings, hasher, keys, tokens, revocations };
+        let service = Self {
+            db,
+            clock,
+            settings,
+            hasher,
+            keys,
+            tokens,
+            revocations,
+        };
         service.reload_revocations().await?;
         Ok(Arc::new(service))
     }
@@ -136,7 +153,9 @@ impl AuthService {
             tick.tick().await;
             loop {
                 tick.tick().await;
-                let Some(service) = service.upgrade() else { return };
+                let Some(service) = service.upgrade() else {
+                    return;
+                };
                 let now = service.clock.now();
                 if let Err(err) = service.keys.sync(&service.db, now).await {
                     tracing::warn!(error = %err, "signing key reload failed");
@@ -176,16 +195,29 @@ impl AuthService {
     /// Checks a bearer token: signature, claims, then the in-memory revocation list. No I/O.
     pub fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
         let claims: AccessClaims = self.tokens.verify(bearer)?;
-        if self.revocations.is_revoked(&claims.sid, &claims.sub, claims.iat) {
+        if self
+            .revocations
+            .is_revoked(&claims.sid, &claims.sub, claims.iat)
+        {
             return Err(AuthError::SessionRevoked);
         }
-        Ok(Principal { user_id: claims.sub, session_id: claims.sid, role: Role::parse(&claims.role), email: claims.email })
+        Ok(Principal {
+            user_id: claims.sub,
+            session_id: claims.sid,
+            role: Role::parse(&claims.role),
+            email: claims.email,
+        })
     }
 
     /// The one place that decides whether a session may still be used.
     pub(super) fn liveness(&self, session: &SessionRow, now: i64) -> Liveness {
         if session.revoked_at.is_some() {
-            return Liveness::Revoked(session.revoke_reason.as_deref().and_then(RevokeReason::parse));
+            return Liveness::Revoked(
+                session
+                    .revoke_reason
+                    .as_deref()
+                    .and_then(RevokeReason::parse),
+            );
         }
         if now >= session.idle_expires_at || now >= session.absolute_expires_at {
             return Liveness::Expired;
@@ -218,7 +250,15 @@ impl AuthService {
         };
         store::sessions::insert(&mut **tx, &session).await?;
         let refresh = RefreshToken::generate();
-        store::refresh_tokens::insert(&mut **tx, &new_id(), &session.id, &refresh.digest(), None, now).await?;
+        store::refresh_tokens::insert(
+            &mut **tx,
+            &new_id(),
+            &session.id,
+            &refresh.digest(),
+            None,
+            now,
+        )
+        .await?;
         self.issue(user, &session, refresh, now)
     }
 
@@ -230,13 +270,22 @@ impl AuthService {
         now: i64,
     ) -> Result<Issued, AuthError> {
         let access_token = self.tokens.issue(
-            &Subject { user_id: &user.id, session_id: &session.id, role: &user.role, email: &user.email },
+            &Subject {
+                user_id: &user.id,
+                session_id: &session.id,
+                role: &user.role,
+                email: &user.email,
+            },
             now,
         )?;
         Ok(Issued {
             access_token,
             expires_in: self.tokens.ttl_secs(),
-            user: UserView { id: user.id.clone(), email: user.email.clone(), role: user.role.clone() },
+            user: UserView {
+                id: user.id.clone(),
+                email: user.email.clone(),
+                role: user.role.clone(),
+            },
             session_id: session.id.clone(),
             refresh_token,
             refresh_max_age: (session.absolute_expires_at - now).max(0),
@@ -252,7 +301,8 @@ impl AuthService {
         by: Option<&str>,
         now: i64,
     ) -> Result<bool, AuthError> {
-        let revoked = store::sessions::revoke(&mut **tx, &session.id, reason.as_str(), by, now).await?;
+        let revoked =
+            store::sessions::revoke(&mut **tx, &session.id, reason.as_str(), by, now).await?;
         if revoked {
             self.event(&session.user_id, EventKind::SessionRevoked, now)
                 .session(&session.id)
@@ -277,7 +327,15 @@ impl AuthService {
         by: Option<&str>,
         now: i64,
     ) -> Result<Vec<String>, AuthError> {
-        let ids = store::sessions::revoke_all_for_user(&mut **tx, user_id, keep, reason.as_str(), by, now).await?;
+        let ids = store::sessions::revoke_all_for_user(
+            &mut **tx,
+            user_id,
+            keep,
+            reason.as_str(),
+            by,
+            now,
+        )
+        .await?;
         for id in &ids {
             self.event(user_id, EventKind::SessionRevoked, now)
                 .session(id)

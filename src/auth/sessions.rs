@@ -21,7 +21,14 @@ impl AuthService {
     ) -> Result<(Vec<SessionView>, Vec<EndedSessionView>), AuthError> {
         let now = self.now();
         let active = store::sessions::active_for_user(&self.db.pool, user_id, now).await?;
-        let ended = store::sessions::ended_for_user(&self.db.pool, user_id, now, now - ENDED_WINDOW_SECS, ENDED_LIMIT).await?;
+        let ended = store::sessions::ended_for_user(
+            &self.db.pool,
+            user_id,
+            now,
+            now - ENDED_WINDOW_SECS,
+            ENDED_LIMIT,
+        )
+        .await?;
         let active = active
             .into_iter()
             .map(|s| SessionView {
@@ -48,8 +55,13 @@ impl AuthService {
             .await?
             .filter(|s| s.user_id == who.user_id && s.revoked_at.is_none())
             .ok_or(AuthError::NotFound)?;
-        let reason = if session.id == who.session_id { RevokeReason::Logout } else { RevokeReason::UserRevoked };
-        self.revoke_one(&mut tx, &session, reason, None, now).await?;
+        let reason = if session.id == who.session_id {
+            RevokeReason::Logout
+        } else {
+            RevokeReason::UserRevoked
+        };
+        self.revoke_one(&mut tx, &session, reason, None, now)
+            .await?;
         tx.commit().await?;
         self.forget_sessions(std::slice::from_ref(&session.id), now);
         Ok(())
@@ -58,8 +70,16 @@ impl AuthService {
     pub async fn revoke_other_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let ended =
-            self.revoke_all(&mut tx, &who.user_id, Some(&who.session_id), RevokeReason::RevokedOthers, None, now).await?;
+        let ended = self
+            .revoke_all(
+                &mut tx,
+                &who.user_id,
+                Some(&who.session_id),
+                RevokeReason::RevokedOthers,
+                None,
+                now,
+            )
+            .await?;
         tx.commit().await?;
         self.forget_sessions(&ended, now);
         Ok(ended.len() as u64)
@@ -74,7 +94,9 @@ fn ended_view(s: SessionRow) -> EndedSessionView {
     let expired_at = s.idle_expires_at.min(s.absolute_expires_at);
     EndedSessionView {
         ended_at: s.revoked_at.unwrap_or(expired_at),
-        reason: s.revoke_reason.unwrap_or_else(|| RevokeReason::Expired.as_str().to_owned()),
+        reason: s
+            .revoke_reason
+            .unwrap_or_else(|| RevokeReason::Expired.as_str().to_owned()),
         id: s.id,
         device: s.device,
         ip: s.ip,

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use app::api::backend::AuthBackend;
 use app::api::{
-    AdminUserDto, AdminUsersResponse, ApiError, AuthResponse, EndedSessionDto, ErrorCode, EventDto, EventsResponse,
-    IssuedSession, RevokedCount, SessionDto, SessionsResponse, UserDto,
+    AdminUserDto, AdminUsersResponse, ApiError, AuthResponse, EndedSessionDto, ErrorCode, EventDto,
+    EventsResponse, IssuedSession, RevokedCount, SessionDto, SessionsResponse, UserDto,
 };
 use http::request::Parts;
 
@@ -39,38 +39,61 @@ impl EngineBackend {
     }
 
     fn caller(&self, req: &Parts) -> Result<Principal, AuthError> {
-        self.auth.authenticate(bearer(req).ok_or(AuthError::Unauthenticated)?)
+        self.auth
+            .authenticate(bearer(req).ok_or(AuthError::Unauthenticated)?)
     }
 }
 
 #[async_trait::async_trait]
 impl AuthBackend for EngineBackend {
-    async fn register(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError> {
+    async fn register(
+        &self,
+        req: &Parts,
+        email: String,
+        password: String,
+    ) -> Result<IssuedSession, ApiError> {
         let client = client_info(req, self.trust_proxy);
         self.login_limit.check(&client.ip)?;
-        Ok(issued(self.auth.register(&email, &password, &client).await?))
+        Ok(issued(
+            self.auth.register(&email, &password, &client).await?,
+        ))
     }
 
-    async fn login(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError> {
+    async fn login(
+        &self,
+        req: &Parts,
+        email: String,
+        password: String,
+    ) -> Result<IssuedSession, ApiError> {
         let client = client_info(req, self.trust_proxy);
         self.login_limit.check(&client.ip)?;
         Ok(issued(self.auth.login(&email, &password, &client).await?))
     }
 
-    async fn refresh(&self, req: &Parts, refresh_token: Option<String>) -> Result<IssuedSession, ApiError> {
+    async fn refresh(
+        &self,
+        req: &Parts,
+        refresh_token: Option<String>,
+    ) -> Result<IssuedSession, ApiError> {
         let client = client_info(req, self.trust_proxy);
         self.refresh_limit.check(&client.ip)?;
-        Ok(issued(self.auth.refresh(refresh_token.as_deref(), &client).await?))
+        Ok(issued(
+            self.auth.refresh(refresh_token.as_deref(), &client).await?,
+        ))
     }
 
     async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError> {
-        self.refresh_limit.check(&client_ip(req, self.trust_proxy))?;
+        self.refresh_limit
+            .check(&client_ip(req, self.trust_proxy))?;
         Ok(self.auth.logout(refresh_token.as_deref()).await?)
     }
 
     async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError> {
         let who = self.caller(req)?;
-        let (active, ended) = self.auth.list_sessions(&who.user_id, Some(&who.session_id)).await?;
+        let (active, ended) = self
+            .auth
+            .list_sessions(&who.user_id, Some(&who.session_id))
+            .await?;
         Ok(sessions(active, ended))
     }
 
@@ -81,7 +104,9 @@ impl AuthBackend for EngineBackend {
 
     async fn revoke_other_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError> {
         let who = self.caller(req)?;
-        Ok(RevokedCount { revoked: self.auth.revoke_other_sessions(&who).await? })
+        Ok(RevokedCount {
+            revoked: self.auth.revoke_other_sessions(&who).await?,
+        })
     }
 
     async fn change_password(
@@ -94,7 +119,14 @@ impl AuthBackend for EngineBackend {
         let who = self.caller(req)?;
         // Guessing the current password costs an argon2 verify: limit it like a login.
         self.login_limit.check(&client_ip(req, self.trust_proxy))?;
-        self.auth.change_password(&who, &current_password, &new_password, revoke_other_sessions).await?;
+        self.auth
+            .change_password(
+                &who,
+                &current_password,
+                &new_password,
+                revoke_other_sessions,
+            )
+            .await?;
         Ok(())
     }
 
@@ -104,12 +136,25 @@ impl AuthBackend for EngineBackend {
         Ok(EventsResponse {
             events: events
                 .into_iter()
-                .map(|e| EventDto { kind: e.kind, at: e.at, ip: e.ip, device: e.device, session_id: e.session_id, detail: e.detail })
+                .map(|e| EventDto {
+                    kind: e.kind,
+                    at: e.at,
+                    ip: e.ip,
+                    device: e.device,
+                    session_id: e.session_id,
+                    detail: e.detail,
+                })
                 .collect(),
         })
     }
 
-    async fn admin_users(&self, req: &Parts, query: String, offset: i64, limit: i64) -> Result<AdminUsersResponse, ApiError> {
+    async fn admin_users(
+        &self,
+        req: &Parts,
+        query: String,
+        offset: i64,
+        limit: i64,
+    ) -> Result<AdminUsersResponse, ApiError> {
         let who = self.caller(req)?;
         let (users, total) = self.auth.admin_users(&who, &query, offset, limit).await?;
         Ok(AdminUsersResponse {
@@ -128,20 +173,38 @@ impl AuthBackend for EngineBackend {
         })
     }
 
-    async fn admin_user_sessions(&self, req: &Parts, user_id: String) -> Result<SessionsResponse, ApiError> {
+    async fn admin_user_sessions(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<SessionsResponse, ApiError> {
         let who = self.caller(req)?;
         let (active, ended) = self.auth.admin_user_sessions(&who, &user_id).await?;
         Ok(sessions(active, ended))
     }
 
-    async fn admin_force_logout(&self, req: &Parts, user_id: String) -> Result<RevokedCount, ApiError> {
+    async fn admin_force_logout(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<RevokedCount, ApiError> {
         let who = self.caller(req)?;
-        Ok(RevokedCount { revoked: self.auth.admin_force_logout(&who, &user_id).await? })
+        Ok(RevokedCount {
+            revoked: self.auth.admin_force_logout(&who, &user_id).await?,
+        })
     }
 
-    async fn admin_set_disabled(&self, req: &Parts, user_id: String, disabled: bool) -> Result<(), ApiError> {
+    async fn admin_set_disabled(
+        &self,
+        req: &Parts,
+        user_id: String,
+        disabled: bool,
+    ) -> Result<(), ApiError> {
         let who = self.caller(req)?;
-        Ok(self.auth.admin_set_disabled(&who, &user_id, disabled).await?)
+        Ok(self
+            .auth
+            .admin_set_disabled(&who, &user_id, disabled)
+            .await?)
     }
 }
 
@@ -151,7 +214,11 @@ fn issued(issued: Issued) -> IssuedSession {
             access_token: issued.access_token,
             token_type: "Bearer".into(),
             expires_in: issued.expires_in,
-            user: UserDto { id: issued.user.id, email: issued.user.email, role: issued.user.role },
+            user: UserDto {
+                id: issued.user.id,
+                email: issued.user.email,
+                role: issued.user.role,
+            },
         },
         refresh_token: issued.refresh_token.into_string(),
         refresh_max_age: issued.refresh_max_age,

@@ -18,7 +18,11 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 #[derive(Clone)]
 pub struct AllowedOrigin(pub String);
 
-pub async fn api_guard(State(origin): State<AllowedOrigin>, request: Request, next: Next) -> Response {
+pub async fn api_guard(
+    State(origin): State<AllowedOrigin>,
+    request: Request,
+    next: Next,
+) -> Response {
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
@@ -33,16 +37,30 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         return None; // the router answers 405
     }
     let headers = request.headers();
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if matches!(fetch_site, "cross-site" | "same-site") {
-        return Some(error(StatusCode::FORBIDDEN, "forbidden", "cross-site requests are not allowed"));
+        return Some(error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "cross-site requests are not allowed",
+        ));
     }
     if let Some(sent) = headers.get(ORIGIN) {
         if !origin_allowed(&origin.0, sent.to_str().unwrap_or("")) {
-            return Some(error(StatusCode::FORBIDDEN, "forbidden", "this origin is not allowed"));
+            return Some(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this origin is not allowed",
+            ));
         }
     }
-    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let media_type = content_type.split(';').next().unwrap_or("").trim();
     if !media_type.eq_ignore_ascii_case("application/json") {
         return Some(error(
@@ -51,9 +69,20 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
             "send a JSON body with Content-Type: application/json",
         ));
     }
-    let length = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    if length.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Some(error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the request body is too large"));
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let known = http_body::Body::size_hint(request.body()).exact();
+    if declared
+        .or(known)
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Some(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is too large",
+        ));
     }
     None
 }
@@ -76,7 +105,11 @@ fn origin_allowed(allowed: &str, sent: &str) -> bool {
 }
 
 pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, axum::Json(json!({ "code": code, "message": message }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "code": code, "message": message })),
+    )
+        .into_response()
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -92,11 +125,26 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert!(origin_allowed("http://127.0.0.1:3000", "http://127.0.0.1:3000"));
-        assert!(origin_allowed("http://127.0.0.1:3000", "http://localhost:3000"));
-        assert!(!origin_allowed("http://127.0.0.1:3000", "http://localhost:3001"));
-        assert!(!origin_allowed("http://127.0.0.1:3000", "https://evil.example"));
-        assert!(!origin_allowed("https://auth.example.com", "https://auth.example.com.evil.example"));
+        assert!(origin_allowed(
+            "http://127.0.0.1:3000",
+            "http://127.0.0.1:3000"
+        ));
+        assert!(origin_allowed(
+            "http://127.0.0.1:3000",
+            "http://localhost:3000"
+        ));
+        assert!(!origin_allowed(
+            "http://127.0.0.1:3000",
+            "http://localhost:3001"
+        ));
+        assert!(!origin_allowed(
+            "http://127.0.0.1:3000",
+            "https://evil.example"
+        ));
+        assert!(!origin_allowed(
+            "https://auth.example.com",
+            "https://auth.example.com.evil.example"
+        ));
         assert!(!origin_allowed("https://auth.example.com", "null"));
     }
 }

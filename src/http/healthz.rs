@@ -10,6 +10,9 @@ pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>)
     if state.db.ping().await {
         (StatusCode::OK, Json(json!({"status": "ok"})))
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "code": "database_unavailable"})))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable", "code": "database_unavailable"})),
+        )
     }
 }

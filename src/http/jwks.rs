@@ -8,7 +8,10 @@ use crate::startup::AppState;
 /// a new key is published 90 s before it signs anything.
 pub async fn jwks(State(state): State<AppState>) -> Response {
     (
-        [(CONTENT_TYPE, "application/json"), (CACHE_CONTROL, "public, max-age=60")],
+        [
+            (CONTENT_TYPE, "application/json"),
+            (CACHE_CONTROL, "public, max-age=60"),
+        ],
         state.auth.jwks(),
     )
         .into_response()

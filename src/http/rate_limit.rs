@@ -15,16 +15,22 @@ pub struct Limiter(Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>);
 impl Limiter {
     /// `per_minute == 0` disables the limit.
     pub fn per_minute(per_minute: u32) -> Self {
-        Self(NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))))
+        Self(
+            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
+        )
     }
 
     /// Unparseable addresses (no peer known) share one bucket rather than escaping the limit.
     pub fn check(&self, ip: &str) -> Result<(), AuthError> {
-        let Some(limiter) = &self.0 else { return Ok(()) };
+        let Some(limiter) = &self.0 else {
+            return Ok(());
+        };
         let key = ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
         limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            AuthError::RateLimited { retry_after: wait.as_secs().max(1) }
+            AuthError::RateLimited {
+                retry_after: wait.as_secs().max(1),
+            }
         })
     }
 

@@ -10,7 +10,11 @@ use http::request::Parts;
 use crate::auth::ClientInfo;
 
 pub fn client_info(parts: &Parts, trust_proxy: bool) -> ClientInfo {
-    let user_agent = parts.headers.get(USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let user_agent = parts
+        .headers
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     ClientInfo::new(client_ip(parts, trust_proxy), user_agent)
 }
 

@@ -31,7 +31,11 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, e: &EventRow) -> 
 }
 
 /// Newest first; ids are UUIDv7 so they break ties in creation order.
-pub async fn for_user<'c>(ex: impl Executor<'c, Database = Any>, user_id: &str, limit: i64) -> sqlx::Result<Vec<EventRow>> {
+pub async fn for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<EventRow>> {
     sqlx::query_as(
         "SELECT id, user_id, kind, at, ip, device, session_id, detail FROM security_events
          WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",

@@ -10,7 +10,10 @@ pub struct KeyRow {
     pub publish_until: i64,
 }
 
-pub async fn published<'c>(ex: impl Executor<'c, Database = Any>, now: i64) -> sqlx::Result<Vec<KeyRow>> {
+pub async fn published<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<Vec<KeyRow>> {
     sqlx::query_as(
         "SELECT kid, private_der, public_x, created_at, sign_until, publish_until
          FROM signing_keys WHERE publish_until > $1 ORDER BY created_at",
@@ -36,6 +39,13 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, key: &KeyRow) -> 
     .map(|_| ())
 }
 
-pub async fn delete_unpublished<'c>(ex: impl Executor<'c, Database = Any>, now: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM signing_keys WHERE publish_until <= $1").bind(now).execute(ex).await.map(|_| ())
+pub async fn delete_unpublished<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM signing_keys WHERE publish_until <= $1")
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|_| ())
 }

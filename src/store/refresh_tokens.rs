@@ -45,14 +45,21 @@ pub async fn consume<'c>(
     .await
 }
 
-pub async fn find<'c>(ex: impl Executor<'c, Database = Any>, digest: &[u8]) -> sqlx::Result<Option<TokenRow>> {
+pub async fn find<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    digest: &[u8],
+) -> sqlx::Result<Option<TokenRow>> {
     sqlx::query_as("SELECT id, session_id, used_at, successor_sealed FROM refresh_tokens WHERE token_hash = $1")
         .bind(digest)
         .fetch_optional(ex)
         .await
 }
 
-pub async fn set_successor<'c>(ex: impl Executor<'c, Database = Any>, id: &str, sealed: &[u8]) -> sqlx::Result<()> {
+pub async fn set_successor<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    sealed: &[u8],
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE refresh_tokens SET successor_sealed = $2 WHERE id = $1")
         .bind(id)
         .bind(sealed)
@@ -63,18 +70,28 @@ pub async fn set_successor<'c>(ex: impl Executor<'c, Database = Any>, id: &str, 
 
 /// True when the token's successor has not been rotated yet, i.e. the token is the immediate
 /// parent of the session's live refresh token.
-pub async fn successor_unused<'c>(ex: impl Executor<'c, Database = Any>, parent_id: &str) -> sqlx::Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE parent_id = $1 AND used_at IS NULL")
-        .bind(parent_id)
-        .fetch_one(ex)
-        .await?;
+pub async fn successor_unused<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    parent_id: &str,
+) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE parent_id = $1 AND used_at IS NULL",
+    )
+    .bind(parent_id)
+    .fetch_one(ex)
+    .await?;
     Ok(n > 0)
 }
 
 /// Live (unused) tokens of a session; used by tests and by revocation to prove nothing survives.
-pub async fn count_unused<'c>(ex: impl Executor<'c, Database = Any>, session_id: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL")
-        .bind(session_id)
-        .fetch_one(ex)
-        .await
+pub async fn count_unused<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    session_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL",
+    )
+    .bind(session_id)
+    .fetch_one(ex)
+    .await
 }

@@ -16,7 +16,8 @@ pub struct SessionRow {
     pub revoked_by: Option<String>,
 }
 
-const COLUMNS: &str = "id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at, \
+const COLUMNS: &str =
+    "id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at, \
                        user_agent, device, ip, revoked_at, revoke_reason, revoked_by";
 
 pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, s: &SessionRow) -> sqlx::Result<()> {
@@ -39,8 +40,14 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, s: &SessionRow) -
     .map(|_| ())
 }
 
-pub async fn get<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<Option<SessionRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM sessions WHERE id = $1")).bind(id).fetch_optional(ex).await
+pub async fn get<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM sessions WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(ex)
+        .await
 }
 
 /// Sessions that are neither revoked nor expired, newest first.
@@ -133,20 +140,27 @@ pub async fn touch<'c>(
     idle_expires_at: i64,
     ip: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE sessions SET last_active_at = $2, idle_expires_at = $3, ip = $4 WHERE id = $1")
-        .bind(id)
-        .bind(now)
-        .bind(idle_expires_at)
-        .bind(ip)
-        .execute(ex)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "UPDATE sessions SET last_active_at = $2, idle_expires_at = $3, ip = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(idle_expires_at)
+    .bind(ip)
+    .execute(ex)
+    .await
+    .map(|_| ())
 }
 
 /// Sessions revoked since `since`, to rebuild the in-memory revocation list.
-pub async fn revoked_since<'c>(ex: impl Executor<'c, Database = Any>, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1")
-        .bind(since)
-        .fetch_all(ex)
-        .await
+pub async fn revoked_since<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    since: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1",
+    )
+    .bind(since)
+    .fetch_all(ex)
+    .await
 }

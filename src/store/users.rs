@@ -23,7 +23,10 @@ pub struct UserSummary {
 const COLUMNS: &str = "id, email, password_hash, role, disabled_at, created_at";
 
 /// Inserts the user; `Ok(false)` when the email is taken.
-pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, user: &UserRow) -> sqlx::Result<bool> {
+pub async fn insert<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user: &UserRow,
+) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO users (id, email, password_hash, role, disabled_at, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (email) DO NOTHING",
@@ -39,12 +42,24 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, user: &UserRow) -
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn by_email<'c>(ex: impl Executor<'c, Database = Any>, email: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1")).bind(email).fetch_optional(ex).await
+pub async fn by_email<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    email: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(ex)
+        .await
 }
 
-pub async fn by_id<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1")).bind(id).fetch_optional(ex).await
+pub async fn by_id<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> sqlx::Result<Option<UserRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(ex)
+        .await
 }
 
 pub async fn set_password_hash<'c>(
@@ -62,7 +77,12 @@ pub async fn set_password_hash<'c>(
         .map(|_| ())
 }
 
-pub async fn set_role<'c>(ex: impl Executor<'c, Database = Any>, id: &str, role: &str, now: i64) -> sqlx::Result<()> {
+pub async fn set_role<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    role: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(role)
@@ -88,11 +108,16 @@ pub async fn set_disabled_at<'c>(
 }
 
 /// Users disabled since `since`, to rebuild the revocation list at start-up.
-pub async fn disabled_since<'c>(ex: impl Executor<'c, Database = Any>, since: i64) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT id, disabled_at FROM users WHERE disabled_at IS NOT NULL AND disabled_at >= $1")
-        .bind(since)
-        .fetch_all(ex)
-        .await
+pub async fn disabled_since<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    since: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(
+        "SELECT id, disabled_at FROM users WHERE disabled_at IS NOT NULL AND disabled_at >= $1",
+    )
+    .bind(since)
+    .fetch_all(ex)
+    .await
 }
 
 /// A page of users whose email contains `query`, newest first, with their live session count.
@@ -118,13 +143,16 @@ pub async fn search(
     .bind(now)
     .fetch_all(pool)
     .await?;
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email LIKE $1 ESCAPE '\\'")
-        .bind(&pattern)
-        .fetch_one(pool)
-        .await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email LIKE $1 ESCAPE '\\'")
+            .bind(&pattern)
+            .fetch_one(pool)
+            .await?;
     Ok((users, total))
 }
 
 fn escape_like(raw: &str) -> String {
-    raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    raw.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }

@@ -14,7 +14,9 @@ pub async fn change_password(
     revoke_other_sessions: bool,
 ) -> Result<Done, ApiError> {
     transport::run(|backend, req| async move {
-        backend.change_password(&req, current_password, new_password, revoke_other_sessions).await?;
+        backend
+            .change_password(&req, current_password, new_password, revoke_other_sessions)
+            .await?;
         Ok(Done { ok: true })
     })
     .await

@@ -8,18 +8,27 @@ use super::error::ApiError;
 use super::transport;
 
 #[server(prefix = "/api", endpoint = "admin/users", input = Json, client = AuthClient)]
-pub async fn admin_users(query: String, offset: i64, limit: i64) -> Result<AdminUsersResponse, ApiError> {
-    transport::run(|backend, req| async move { backend.admin_users(&req, query, offset, limit).await }).await
+pub async fn admin_users(
+    query: String,
+    offset: i64,
+    limit: i64,
+) -> Result<AdminUsersResponse, ApiError> {
+    transport::run(
+        |backend, req| async move { backend.admin_users(&req, query, offset, limit).await },
+    )
+    .await
 }
 
 #[server(prefix = "/api", endpoint = "admin/user_sessions", input = Json, client = AuthClient)]
 pub async fn admin_user_sessions(user_id: String) -> Result<SessionsResponse, ApiError> {
-    transport::run(|backend, req| async move { backend.admin_user_sessions(&req, user_id).await }).await
+    transport::run(|backend, req| async move { backend.admin_user_sessions(&req, user_id).await })
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "admin/force_logout", input = Json, client = AuthClient)]
 pub async fn admin_force_logout(user_id: String) -> Result<RevokedCount, ApiError> {
-    transport::run(|backend, req| async move { backend.admin_force_logout(&req, user_id).await }).await
+    transport::run(|backend, req| async move { backend.admin_force_logout(&req, user_id).await })
+        .await
 }
 
 #[server(prefix = "/api", endpoint = "admin/set_disabled", input = Json, client = AuthClient)]

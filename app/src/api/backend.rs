@@ -12,9 +12,23 @@ use super::error::ApiError;
 /// IP and user agent from it under its own policy (trusted proxies, rate limits).
 #[async_trait::async_trait]
 pub trait AuthBackend: Send + Sync + 'static {
-    async fn register(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError>;
-    async fn login(&self, req: &Parts, email: String, password: String) -> Result<IssuedSession, ApiError>;
-    async fn refresh(&self, req: &Parts, refresh_token: Option<String>) -> Result<IssuedSession, ApiError>;
+    async fn register(
+        &self,
+        req: &Parts,
+        email: String,
+        password: String,
+    ) -> Result<IssuedSession, ApiError>;
+    async fn login(
+        &self,
+        req: &Parts,
+        email: String,
+        password: String,
+    ) -> Result<IssuedSession, ApiError>;
+    async fn refresh(
+        &self,
+        req: &Parts,
+        refresh_token: Option<String>,
+    ) -> Result<IssuedSession, ApiError>;
     async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError>;
 
     async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError>;
@@ -29,10 +43,29 @@ pub trait AuthBackend: Send + Sync + 'static {
     ) -> Result<(), ApiError>;
     async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError>;
 
-    async fn admin_users(&self, req: &Parts, query: String, offset: i64, limit: i64) -> Result<AdminUsersResponse, ApiError>;
-    async fn admin_user_sessions(&self, req: &Parts, user_id: String) -> Result<SessionsResponse, ApiError>;
-    async fn admin_force_logout(&self, req: &Parts, user_id: String) -> Result<RevokedCount, ApiError>;
-    async fn admin_set_disabled(&self, req: &Parts, user_id: String, disabled: bool) -> Result<(), ApiError>;
+    async fn admin_users(
+        &self,
+        req: &Parts,
+        query: String,
+        offset: i64,
+        limit: i64,
+    ) -> Result<AdminUsersResponse, ApiError>;
+    async fn admin_user_sessions(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<SessionsResponse, ApiError>;
+    async fn admin_force_logout(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<RevokedCount, ApiError>;
+    async fn admin_set_disabled(
+        &self,
+        req: &Parts,
+        user_id: String,
+        disabled: bool,
+    ) -> Result<(), ApiError>;
 }
 
 /// How the backend reaches server functions: `provide_context(backend)` per request.

@@ -26,7 +26,8 @@ where
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
         #[cfg(feature = "hydrate")]
         if let Some(token) = crate::auth::token::current() {
-            req.headers().set("Authorization", &format!("Bearer {token}"));
+            req.headers()
+                .set("Authorization", &format!("Bearer {token}"));
         }
         <BrowserClient as Client<E, IS, OS>>::send(req)
     }
@@ -36,7 +37,10 @@ where
         path: &str,
     ) -> impl Future<
         Output = Result<
-            (impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static, impl Sink<Bytes> + Send + 'static),
+            (
+                impl Stream<Item = Result<Bytes, Bytes>> + Send + 'static,
+                impl Sink<Bytes> + Send + 'static,
+            ),
             E,
         >,
     > + Send {

@@ -40,8 +40,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidInput | InvalidEmail | InvalidPassword | InvalidCurrentPassword => 400,
-            InvalidCredentials | AccountDisabled | Unauthenticated | InvalidToken | TokenExpired | SessionRevoked
-            | SessionExpired | RefreshReused | InvalidRefreshToken => 401,
+            InvalidCredentials | AccountDisabled | Unauthenticated | InvalidToken
+            | TokenExpired | SessionRevoked | SessionExpired | RefreshReused
+            | InvalidRefreshToken => 401,
             Forbidden => 403,
             NotFound => 404,
             EmailTaken => 409,
@@ -58,7 +59,13 @@ impl ErrorCode {
         use ErrorCode::*;
         matches!(
             self,
-            Unauthenticated | InvalidToken | SessionRevoked | SessionExpired | RefreshReused | InvalidRefreshToken | AccountDisabled
+            Unauthenticated
+                | InvalidToken
+                | SessionRevoked
+                | SessionExpired
+                | RefreshReused
+                | InvalidRefreshToken
+                | AccountDisabled
         )
     }
 }
@@ -75,7 +82,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), retry_after: None }
+        Self {
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
     }
 }
 
@@ -84,10 +95,19 @@ impl FromServerFnError for ApiError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let err = match value {
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                ApiError::new(ErrorCode::InvalidInput, "the request body does not match this endpoint")
+            // On the server, a body that does not deserialise is the caller's mistake.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => ApiError::new(
+                ErrorCode::InvalidInput,
+                "the request body does not match this endpoint",
+            ),
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => ApiError::new(
+                ErrorCode::InvalidInput,
+                "the request body does not match this endpoint",
+            ),
+            ServerFnErrorErr::Request(_) => {
+                ApiError::new(ErrorCode::Network, "could not reach the server")
             }
-            ServerFnErrorErr::Request(_) => ApiError::new(ErrorCode::Network, "could not reach the server"),
             _ => ApiError::new(ErrorCode::Internal, "something went wrong"),
         };
         // Framework errors (a malformed body) happen before our code runs: give them their

@@ -28,7 +28,10 @@ where
 {
     let result = match (use_context::<SharedBackend>(), use_context::<Parts>()) {
         (Some(backend), Some(parts)) => body(backend, parts).await,
-        _ => Err(ApiError::new(ErrorCode::Internal, "server is not configured")),
+        _ => Err(ApiError::new(
+            ErrorCode::Internal,
+            "server is not configured",
+        )),
     };
     if let Err(err) = &result {
         apply_error_status(err);
@@ -37,8 +40,12 @@ where
 }
 
 pub fn apply_error_status(err: &ApiError) {
-    let Some(response) = use_context::<ResponseOptions>() else { return };
-    response.set_status(StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    let Some(response) = use_context::<ResponseOptions>() else {
+        return;
+    };
+    response.set_status(
+        StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+    );
     if let Some(seconds) = err.retry_after {
         response.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
     }
@@ -51,11 +58,17 @@ async fn cookies() -> Result<Cookies, ApiError> {
 }
 
 pub async fn read_refresh_cookie() -> Result<Option<String>, ApiError> {
-    Ok(cookies().await?.get(REFRESH_COOKIE).map(|c| c.value().to_owned()))
+    Ok(cookies()
+        .await?
+        .get(REFRESH_COOKIE)
+        .map(|c| c.value().to_owned()))
 }
 
 pub async fn set_refresh_cookie(issued: &IssuedSession) -> Result<(), ApiError> {
-    cookies().await?.add(refresh_cookie(issued.refresh_token.clone(), issued.refresh_max_age));
+    cookies().await?.add(refresh_cookie(
+        issued.refresh_token.clone(),
+        issued.refresh_max_age,
+    ));
     Ok(())
 }
 

@@ -1,0 +1,206 @@
+use http::StatusCode;
+use serde_json::json;
+
+use crate::both_engines;
+use crate::support::*;
+
+fn admin_calls(user_id: &str) -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        (
+            "/api/admin/users",
+            json!({"query": "", "offset": 0, "limit": 10}),
+        ),
+        ("/api/admin/user_sessions", json!({"user_id": user_id})),
+        ("/api/admin/force_logout", json!({"user_id": user_id})),
+        (
+            "/api/admin/set_disabled",
+            json!({"user_id": user_id, "disabled": true}),
+        ),
+    ]
+}
+
+both_engines!(
+    non_admins_get_403_on_every_admin_endpoint,
+    |app: TestApp| async move {
+        let user = app.register("user@example.com").await;
+        let victim = app.register("victim@example.com").await;
+        for (path, body) in admin_calls(&victim.user_id) {
+            let r = app.post_bearer(path, &user.access, body.clone()).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+            assert_eq!(r.code(), "forbidden");
+            let anonymous = app.post(path, body).await;
+            assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
+        }
+        assert_eq!(
+            app.refresh(&victim.refresh).await.status,
+            StatusCode::OK,
+            "nothing happened to the victim"
+        );
+    }
+);
+
+both_engines!(
+    admin_lists_and_searches_users_with_paging,
+    |app: TestApp| async move {
+        let admin = app.admin("root@example.com").await;
+        for i in 0..5 {
+            app.register(&format!("person{i}@example.com")).await;
+        }
+        app.register("odd_one%@example.org").await;
+        let page = app
+            .post_bearer(
+                "/api/admin/users",
+                &admin.access,
+                json!({"query": "", "offset": 0, "limit": 3}),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert_eq!(page.json()["total"], 7);
+        assert_eq!(page.json()["users"].as_array().unwrap().len(), 3);
+        let search = app
+            .post_bearer(
+                "/api/admin/users",
+                &admin.access,
+                json!({"query": "PERSON", "offset": 0, "limit": 50}),
+            )
+            .await;
+        assert_eq!(search.json()["total"], 5);
+        let literal = app
+            .post_bearer(
+                "/api/admin/users",
+                &admin.access,
+                json!({"query": "%", "offset": 0, "limit": 50}),
+            )
+            .await;
+        assert_eq!(
+            literal.json()["total"],
+            1,
+            "LIKE wildcards in the query are literal"
+        );
+        let user = &search.json()["users"][0];
+        assert_eq!(user["active_sessions"], 1);
+        assert_eq!(user["disabled"], false);
+    }
+);
+
+both_engines!(
+    force_logout_kills_the_users_access_token_on_the_next_request,
+    |app: TestApp| async move {
+        let admin = app.admin("root@example.com").await;
+        let user = app.register("target@example.com").await;
+        assert_eq!(
+            app.post_bearer("/api/sessions/list", &user.access, json!({}))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let r = app
+            .post_bearer(
+                "/api/admin/force_logout",
+                &admin.access,
+                json!({"user_id": user.user_id}),
+            )
+            .await;
+        assert_eq!(r.json()["revoked"], 1);
+        let after = app
+            .post_bearer("/api/sessions/list", &user.access, json!({}))
+            .await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.refresh(&user.refresh).await.code(), "session_revoked");
+        let sessions = app
+            .post_bearer(
+                "/api/admin/user_sessions",
+                &admin.access,
+                json!({"user_id": user.user_id}),
+            )
+            .await
+            .json();
+        assert_eq!(sessions["sessions"].as_array().unwrap().len(), 0);
+        assert_eq!(sessions["ended"][0]["reason"], "admin_forced");
+        // The user can sign in again straight away.
+        let again = app.login("target@example.com").await;
+        assert_eq!(
+            app.post_bearer("/api/sessions/list", &again.access, json!({}))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+);
+
+both_engines!(
+    demoted_or_disabled_admin_loses_access_on_the_next_request,
+    |app: TestApp| async move {
+        let root = app.admin("root@example.com").await;
+        let second = app.admin("second@example.com").await;
+        let ok = app
+            .post_bearer(
+                "/api/admin/users",
+                &second.access,
+                json!({"query": "", "offset": 0, "limit": 10}),
+            )
+            .await;
+        assert_eq!(ok.status, StatusCode::OK);
+        sqlx::query("UPDATE users SET role = 'user' WHERE email = 'second@example.com'")
+            .execute(app.pool())
+            .await
+            .unwrap();
+        let demoted = app
+            .post_bearer(
+                "/api/admin/users",
+                &second.access,
+                json!({"query": "", "offset": 0, "limit": 10}),
+            )
+            .await;
+        assert_eq!(
+            demoted.status,
+            StatusCode::FORBIDDEN,
+            "role is re-read, not trusted from the token"
+        );
+        let me = app
+            .post_bearer(
+                "/api/admin/set_disabled",
+                &root.access,
+                json!({"user_id": root.user_id, "disabled": true}),
+            )
+            .await;
+        assert_eq!(
+            me.status,
+            StatusCode::BAD_REQUEST,
+            "an admin cannot lock themselves out"
+        );
+    }
+);
+
+both_engines!(unknown_user_ids_answer_404, |app: TestApp| async move {
+    let admin = app.admin("root@example.com").await;
+    for (path, body) in admin_calls(&uuid::Uuid::now_v7().to_string())
+        .into_iter()
+        .skip(1)
+    {
+        let r = app.post_bearer(path, &admin.access, body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+});
+
+#[tokio::test]
+async fn admin_bootstrap_from_the_environment_creates_and_promotes() {
+    let app = TestApp::spawn_with(
+        Engine::Sqlite,
+        &[
+            ("LATCHKEY_ADMIN_EMAIL", "boot@example.com"),
+            ("LATCHKEY_ADMIN_PASSWORD", PASSWORD),
+        ],
+    )
+    .await
+    .unwrap();
+    let admin = app.login("boot@example.com").await;
+    let r = app
+        .post_bearer(
+            "/api/admin/users",
+            &admin.access,
+            json!({"query": "", "offset": 0, "limit": 10}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}

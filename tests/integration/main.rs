@@ -1,0 +1,12 @@
+//! Integration tests: the engine and the HTTP contract through the real router, on SQLite and
+//! PostgreSQL.
+
+mod support;
+
+mod admin;
+mod auth_flow;
+mod csrf;
+mod foundation;
+mod rotation;
+mod sessions;
+mod tokens;

@@ -1,0 +1,210 @@
+use http::StatusCode;
+use serde_json::json;
+
+use crate::both_engines;
+use crate::support::*;
+
+both_engines!(
+    sessions_list_shows_own_devices_with_the_current_one_marked,
+    |app: TestApp| async move {
+        let a = app.register("alice@example.com").await;
+        let b = app.login("alice@example.com").await;
+        app.register("other@example.com").await;
+        let list = app
+            .post_bearer("/api/sessions/list", &a.access, json!({}))
+            .await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        let sessions = list.json()["sessions"].as_array().unwrap().clone();
+        assert_eq!(sessions.len(), 2, "only the caller's sessions");
+        let current: Vec<_> = sessions.iter().filter(|s| s["current"] == true).collect();
+        assert_eq!(current.len(), 1);
+        assert_eq!(sessions[0]["device"], "Firefox on Linux");
+        assert_eq!(sessions[0]["ip"], "203.0.113.7");
+        assert_eq!(sessions[0]["user_agent"], UA_FIREFOX);
+        for field in ["created_at", "last_active_at", "expires_at"] {
+            assert!(
+                sessions[0][field].as_i64().unwrap() > 1_700_000_000,
+                "{field}"
+            );
+        }
+        let _ = b;
+    }
+);
+
+both_engines!(
+    revoking_one_session_kills_its_tokens_at_once,
+    |app: TestApp| async move {
+        let a = app.register("alice@example.com").await;
+        let b = app.login("alice@example.com").await;
+        let list = app
+            .post_bearer("/api/sessions/list", &a.access, json!({}))
+            .await
+            .json();
+        let b_id = list["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["current"] == false)
+            .unwrap()["id"]
+            .clone();
+        let r = app
+            .post_bearer(
+                "/api/sessions/revoke",
+                &a.access,
+                json!({"session_id": b_id}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let denied = app
+            .post_bearer("/api/sessions/list", &b.access, json!({}))
+            .await;
+        assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(denied.code(), "session_revoked");
+        assert_eq!(app.refresh(&b.refresh).await.code(), "session_revoked");
+        // A still works, and sees why B ended.
+        let list = app
+            .post_bearer("/api/sessions/list", &a.access, json!({}))
+            .await
+            .json();
+        assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
+        assert_eq!(list["ended"][0]["reason"], "user_revoked");
+    }
+);
+
+both_engines!(
+    revoking_another_users_session_answers_like_an_unknown_id,
+    |app: TestApp| async move {
+        let mallory = app.register("mallory@example.com").await;
+        let victim = app.register("victim@example.com").await;
+        let victim_sessions = app
+            .post_bearer("/api/sessions/list", &victim.access, json!({}))
+            .await
+            .json();
+        let victim_id = victim_sessions["sessions"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let idor = app
+            .post_bearer(
+                "/api/sessions/revoke",
+                &mallory.access,
+                json!({"session_id": victim_id}),
+            )
+            .await;
+        let unknown = app
+            .post_bearer(
+                "/api/sessions/revoke",
+                &mallory.access,
+                json!({"session_id": uuid::Uuid::now_v7().to_string()}),
+            )
+            .await;
+        let junk = app
+            .post_bearer(
+                "/api/sessions/revoke",
+                &mallory.access,
+                json!({"session_id": "' OR 1=1 --"}),
+            )
+            .await;
+        assert_eq!(idor.status, StatusCode::NOT_FOUND);
+        assert_eq!((idor.status, &idor.body), (unknown.status, &unknown.body));
+        assert_eq!((idor.status, &idor.body), (junk.status, &junk.body));
+        let still = app
+            .post_bearer("/api/sessions/list", &victim.access, json!({}))
+            .await;
+        assert_eq!(still.status, StatusCode::OK, "victim stays signed in");
+        assert_eq!(app.refresh(&victim.refresh).await.status, StatusCode::OK);
+    }
+);
+
+both_engines!(
+    sign_out_other_devices_keeps_the_current_one,
+    |app: TestApp| async move {
+        let a = app.register("alice@example.com").await;
+        let b = app.login("alice@example.com").await;
+        let c = app.login("alice@example.com").await;
+        let r = app
+            .post_bearer("/api/sessions/revoke_others", &a.access, json!({}))
+            .await;
+        assert_eq!(r.json()["revoked"], 2);
+        assert_eq!(
+            app.post_bearer("/api/sessions/list", &a.access, json!({}))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        for other in [&b, &c] {
+            assert_eq!(
+                app.post_bearer("/api/sessions/list", &other.access, json!({}))
+                    .await
+                    .status,
+                StatusCode::UNAUTHORIZED
+            );
+            assert_eq!(app.refresh(&other.refresh).await.code(), "session_revoked");
+        }
+        assert_eq!(app.refresh(&a.refresh).await.status, StatusCode::OK);
+    }
+);
+
+both_engines!(
+    password_change_requires_the_current_password_and_ends_other_sessions,
+    |app: TestApp| async move {
+        let a = app.register("pw@example.com").await;
+        let b = app.login("pw@example.com").await;
+        let wrong = app
+        .post_bearer(
+            "/api/account/password",
+            &a.access,
+            json!({"current_password": "nope nope", "new_password": "a new password", "revoke_other_sessions": true}),
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+        assert_eq!(wrong.code(), "invalid_current_password");
+        let ok = app
+        .post_bearer(
+            "/api/account/password",
+            &a.access,
+            json!({"current_password": PASSWORD, "new_password": "a new password", "revoke_other_sessions": true}),
+        )
+        .await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+        assert_eq!(
+            app.post_bearer("/api/sessions/list", &b.access, json!({}))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(app.refresh(&b.refresh).await.code(), "session_revoked");
+        assert_eq!(
+            app.post_bearer("/api/sessions/list", &a.access, json!({}))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let old = app
+            .post(
+                "/api/auth/login",
+                json!({"email": "pw@example.com", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+        let new = app
+            .post(
+                "/api/auth/login",
+                json!({"email": "pw@example.com", "password": "a new password"}),
+            )
+            .await;
+        assert_eq!(new.status, StatusCode::OK);
+        let events = app
+            .post_bearer("/api/account/events", &a.access, json!({}))
+            .await
+            .json();
+        let kinds: Vec<_> = events["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(kinds.contains(&"password_changed".to_owned()), "{kinds:?}");
+    }
+);

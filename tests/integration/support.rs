@@ -1,0 +1,336 @@
+//! Test support: a fresh database per test (a temporary SQLite file, or a new PostgreSQL
+//! database), the real router driven with `oneshot`, and small HTTP helpers.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use latchkey::auth::clock::ManualClock;
+use latchkey::config::Config;
+use latchkey::startup::{self, AppState};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const UA_FIREFOX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A database that lives as long as the test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Where PostgreSQL tests connect to create their databases.
+fn postgres_admin_url() -> String {
+    std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub async fn test_db(engine: Engine) -> Option<TestDb> {
+    match engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/latchkey.db", dir.path().display());
+            Some(TestDb {
+                url,
+                _dir: Some(dir),
+            })
+        }
+        Engine::Postgres => {
+            use sqlx::Connection;
+            let admin = postgres_admin_url();
+            let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                Ok(conn) => conn,
+                Err(err) => {
+                    if std::env::var("CI").is_ok_and(|v| v == "true") {
+                        panic!("PostgreSQL is required under CI=true but {admin} is unreachable: {err}");
+                    }
+                    eprintln!("SKIPPED: PostgreSQL test, {admin} is unreachable ({err}); set LATCHKEY_TEST_POSTGRES_URL");
+                    return None;
+                }
+            };
+            let name = format!("latchkey_test_{}", uuid::Uuid::new_v4().simple());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            Some(TestDb {
+                url: format!("{base}/{name}"),
+                _dir: None,
+            })
+        }
+    }
+}
+
+pub fn test_config(db: &TestDb, overrides: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("LATCHKEY_PUBLIC_ORIGIN", ORIGIN),
+        ("LATCHKEY_ARGON2_M_KIB", "8192"),
+        ("LATCHKEY_ARGON2_T", "1"),
+        ("LATCHKEY_RATE_LOGIN_PER_MIN", "0"),
+        ("LATCHKEY_RATE_REFRESH_PER_MIN", "0"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Config::from_lookup(move |name| vars.get(name).cloned()).expect("test config is valid")
+}
+
+pub fn leptos_options() -> leptos::config::LeptosOptions {
+    leptos::config::LeptosOptions::builder()
+        .output_name("latchkey")
+        .site_root("target/site")
+        .build()
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    pub clock: ManualClock,
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> Option<Self> {
+        Self::spawn_with(engine, &[]).await
+    }
+
+    pub async fn spawn_with(engine: Engine, overrides: &[(&str, &str)]) -> Option<Self> {
+        let db = test_db(engine).await?;
+        let config = test_config(&db, overrides);
+        let clock = ManualClock::default();
+        let state =
+            startup::build_state_with_clock(config, leptos_options(), Arc::new(clock.clone()))
+                .await
+                .expect("app state");
+        let router = startup::router(state.clone());
+        Some(Self {
+            router,
+            state,
+            clock,
+            _db: db,
+        })
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let mut request = request;
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40_000))));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// A browser-like JSON POST from our own origin.
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.post_with(path, body, &[]).await
+    }
+
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let body = body.to_string();
+        let mut request = Request::post(path)
+            .header("content-type", "application/json")
+            .header("origin", ORIGIN)
+            .header("user-agent", UA_FIREFOX)
+            .header("content-length", body.len())
+            .body(Body::from(body))
+            .unwrap();
+        for (k, v) in headers {
+            request.headers_mut().insert(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        self.send(request).await
+    }
+
+    pub async fn post_bearer(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.post_with(path, body, &[("authorization", &format!("Bearer {token}"))])
+            .await
+    }
+
+    pub async fn post_cookie(&self, path: &str, refresh: &str) -> TestResponse {
+        self.post_with(
+            path,
+            json!({}),
+            &[("cookie", &format!("__Secure-latchkey-refresh={refresh}"))],
+        )
+        .await
+    }
+
+    pub async fn register(&self, email: &str) -> Signin {
+        let response = self
+            .post(
+                "/api/auth/register",
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "register {email}: {}",
+            response.body
+        );
+        Signin::from(&response)
+    }
+
+    pub async fn login(&self, email: &str) -> Signin {
+        let response = self
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "login {email}: {}",
+            response.body
+        );
+        Signin::from(&response)
+    }
+
+    pub async fn refresh(&self, refresh: &str) -> TestResponse {
+        self.post_cookie("/api/auth/refresh", refresh).await
+    }
+
+    /// An admin created through the bootstrap path, signed in.
+    pub async fn admin(&self, email: &str) -> Signin {
+        self.state
+            .auth
+            .bootstrap_admin(email, &PASSWORD.to_owned().into())
+            .await
+            .expect("bootstrap admin");
+        self.login(email).await
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.state.db.pool
+    }
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The refresh token in this response's `Set-Cookie`, if any (empty when cleared).
+    pub fn refresh_cookie(&self) -> Option<String> {
+        self.set_cookies().iter().find_map(|c| {
+            c.strip_prefix("__Secure-latchkey-refresh=")
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+    }
+}
+
+/// What a successful sign-in leaves in a browser.
+#[derive(Clone)]
+pub struct Signin {
+    pub access: String,
+    pub refresh: String,
+    pub user_id: String,
+}
+
+impl From<&TestResponse> for Signin {
+    fn from(response: &TestResponse) -> Self {
+        let body = response.json();
+        Signin {
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: response.refresh_cookie().expect("refresh cookie"),
+            user_id: body["user"]["id"].as_str().expect("user id").to_owned(),
+        }
+    }
+}
+
+impl From<TestResponse> for Signin {
+    fn from(response: TestResponse) -> Self {
+        Signin::from(&response)
+    }
+}
+
+/// Runs a test body on SQLite and, where reachable, PostgreSQL.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                if let Some(app) =
+                    $crate::support::TestApp::spawn($crate::support::Engine::Sqlite).await
+                {
+                    ($body)(app).await;
+                }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::support::TestApp::spawn($crate::support::Engine::Postgres).await
+                {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}
