@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod components;
 pub mod pages;
 
 use leptos::prelude::*;
@@ -35,13 +36,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    auth::provide_auth();
     view! {
         <Stylesheet id="leptos" href="/pkg/latchkey.css" />
         <Title text="latchkey" />
         <Router>
+            <components::Nav />
             <main class="page">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("") view=pages::Home />
+                    <Route path=path!("login") view=pages::SignIn />
+                    <Route path=path!("register") view=pages::Register />
+                    <Route path=path!("sessions") view=pages::Sessions />
+                    <Route path=path!("activity") view=pages::Activity />
+                    <Route path=path!("account") view=pages::Account />
+                    <Route path=path!("admin") view=pages::Admin />
                 </Routes>
             </main>
         </Router>

@@ -25,6 +25,9 @@ pub enum AuthError {
     TokenExpired,
     #[error("the session has been signed out")]
     SessionRevoked,
+    /// Like `SessionRevoked`, when the reason is known (refresh path).
+    #[error("the session has been signed out")]
+    SessionEnded(super::domain::RevokeReason),
     #[error("the session has expired; sign in again")]
     SessionExpired,
     #[error("this sign-in was used twice, so the session was ended to protect the account")]

@@ -156,6 +156,7 @@ fn revoked_error(reason: Option<RevokeReason>) -> AuthError {
     match reason {
         Some(RevokeReason::RefreshReused) => AuthError::RefreshReused,
         Some(RevokeReason::Expired) => AuthError::SessionExpired,
-        _ => AuthError::SessionRevoked,
+        Some(other) => AuthError::SessionEnded(other),
+        None => AuthError::SessionRevoked,
     }
 }

@@ -269,7 +269,7 @@ impl From<AuthError> for ApiError {
             AuthError::Unauthenticated => ErrorCode::Unauthenticated,
             AuthError::InvalidToken => ErrorCode::InvalidToken,
             AuthError::TokenExpired => ErrorCode::TokenExpired,
-            AuthError::SessionRevoked => ErrorCode::SessionRevoked,
+            AuthError::SessionRevoked | AuthError::SessionEnded(_) => ErrorCode::SessionRevoked,
             AuthError::SessionExpired => ErrorCode::SessionExpired,
             AuthError::RefreshReused => ErrorCode::RefreshReused,
             AuthError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
@@ -286,8 +286,10 @@ impl From<AuthError> for ApiError {
             }
         };
         let mut api = ApiError::new(code, err.to_string());
-        if let AuthError::RateLimited { retry_after } = err {
-            api.retry_after = Some(retry_after);
+        match err {
+            AuthError::RateLimited { retry_after } => api.retry_after = Some(retry_after),
+            AuthError::SessionEnded(reason) => api.reason = Some(reason.as_str().to_owned()),
+            _ => {}
         }
         api
     }

@@ -78,6 +78,9 @@ pub struct ApiError {
     /// Seconds to wait, for `rate_limited`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Why the session ended (`admin_forced`, `user_revoked`, …), for `session_revoked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl ApiError {
@@ -86,6 +89,7 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            reason: None,
         }
     }
 }
@@ -115,5 +119,45 @@ impl FromServerFnError for ApiError {
         #[cfg(feature = "ssr")]
         super::transport::apply_error_status(&err);
         err
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_snake_case_and_map_to_statuses() {
+        let err = ApiError::new(ErrorCode::RefreshReused, "x");
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            serde_json::json!({"code": "refresh_reused", "message": "x"})
+        );
+        assert_eq!(ErrorCode::InvalidCredentials.status(), 401);
+        assert_eq!(ErrorCode::Forbidden.status(), 403);
+        assert_eq!(ErrorCode::RateLimited.status(), 429);
+        assert_eq!(ErrorCode::UnsupportedMediaType.status(), 415);
+        assert_eq!(ErrorCode::DatabaseUnavailable.status(), 503);
+    }
+
+    #[test]
+    fn unknown_codes_from_a_newer_server_still_decode() {
+        let err: ApiError = serde_json::from_str(r#"{"code":"brand_new","message":"m"}"#).unwrap();
+        assert_eq!(err.code, ErrorCode::Unknown);
+    }
+
+    #[test]
+    fn only_dead_sessions_end_the_client_session() {
+        assert!(ErrorCode::RefreshReused.ends_session());
+        assert!(ErrorCode::SessionRevoked.ends_session());
+        assert!(
+            !ErrorCode::TokenExpired.ends_session(),
+            "expired access tokens are renewed, not fatal"
+        );
+        assert!(
+            !ErrorCode::Network.ends_session(),
+            "a network blip must not sign the user out"
+        );
+        assert!(!ErrorCode::RateLimited.ends_session());
     }
 }

@@ -1,4 +1,164 @@
-//! Client-side auth state: the access token lives in memory only (never in storage or a
-//! readable cookie); the refresh token is an httpOnly cookie the page cannot read.
+//! Client-side auth state. The access token lives in this tab's memory only (never in storage
+//! or a readable cookie); the refresh token is an httpOnly cookie the page cannot read.
+//!
+//! After hydration the app refreshes once to learn whether a session exists, refreshes again
+//! shortly before the token expires, and retries a call once after `token_expired`. Refreshes
+//! are single-flight across tabs (Web Locks), and signing out in one tab signs out the others
+//! (BroadcastChannel).
 
+mod browser;
+mod reasons;
 pub mod token;
+
+use leptos::prelude::*;
+
+use crate::api::{ApiError, AuthResponse, ErrorCode, UserDto};
+
+pub use reasons::{ended_reason_text, signed_out_text};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthStatus {
+    /// Not known yet: the page was rendered on the server, or the first refresh is in flight.
+    Checking,
+    SignedIn(UserDto),
+    /// With the reason code when the session ended without the user asking.
+    SignedOut(Option<String>),
+}
+
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub status: RwSignal<AuthStatus>,
+    /// Bumped on every new access token, so concurrent refreshes within a tab coalesce.
+    generation: RwSignal<u64>,
+}
+
+pub fn provide_auth() -> Auth {
+    let auth = Auth {
+        status: RwSignal::new(AuthStatus::Checking),
+        generation: RwSignal::new(0),
+    };
+    provide_context(auth);
+    #[cfg(feature = "hydrate")]
+    {
+        browser::listen_for_other_tabs(auth);
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                let _ = auth.refresh().await;
+            });
+        });
+    }
+    auth
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+impl Auth {
+    pub fn user(&self) -> Option<UserDto> {
+        match self.status.get() {
+            AuthStatus::SignedIn(user) => Some(user),
+            _ => None,
+        }
+    }
+
+    /// Takes a fresh access token: memory, UI state, and the timer for the next refresh.
+    pub fn accept(&self, response: AuthResponse) {
+        token::set(Some(response.access_token));
+        self.generation.update(|g| *g += 1);
+        self.status.set(AuthStatus::SignedIn(response.user));
+        #[cfg(feature = "hydrate")]
+        browser::schedule_refresh(*self, response.expires_in);
+    }
+
+    /// Forgets the token in this tab. `reason` is shown on the sign-in page.
+    pub fn forget(&self, reason: Option<String>) {
+        token::set(None);
+        self.status.set(AuthStatus::SignedOut(reason));
+    }
+
+    /// Gets a new access token from the refresh cookie. Single-flight: callers that arrive while
+    /// another refresh (in this tab or another) runs wait for it instead of rotating again.
+    pub async fn refresh(&self) -> Result<(), ApiError> {
+        let seen = self.generation.get_untracked();
+        let auth = *self;
+        browser::with_refresh_lock(async move {
+            if auth.generation.get_untracked() != seen && token::current().is_some() {
+                return Ok(()); // another caller in this tab refreshed while we waited
+            }
+            match crate::api::refresh().await {
+                Ok(response) => {
+                    auth.accept(response);
+                    Ok(())
+                }
+                Err(err) => {
+                    if err.code.ends_session() {
+                        let reason = err.reason.clone().or_else(|| {
+                            (token::current().is_some()
+                                || matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_)))
+                            .then(|| format!("{:?}", err.code))
+                        });
+                        auth.forget(reason.map(|r| reason_code(&r, err.code)));
+                    }
+                    Err(err)
+                }
+            }
+        })
+        .await
+    }
+
+    /// Runs a protected call; on `token_expired` refreshes once and retries once. A dead session
+    /// signs this tab out, which sends protected pages to the sign-in page.
+    pub async fn call<T, F, Fut>(&self, call: F) -> Result<T, ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let first = call().await;
+        let err = match first {
+            Err(err)
+                if matches!(
+                    err.code,
+                    ErrorCode::TokenExpired
+                        | ErrorCode::SessionRevoked
+                        | ErrorCode::Unauthenticated
+                ) =>
+            {
+                err
+            }
+            other => return other,
+        };
+        // Expired: renew. Revoked: the refresh tells us why (and fails), signing this tab out.
+        self.refresh().await.map_err(|refresh_err| {
+            if err.code == ErrorCode::TokenExpired {
+                refresh_err
+            } else {
+                err
+            }
+        })?;
+        call().await
+    }
+
+    /// Ends the session on the server and in every tab of this browser.
+    pub async fn sign_out(&self) {
+        let _ = crate::api::logout().await;
+        self.forget(None);
+        #[cfg(feature = "hydrate")]
+        browser::announce_sign_out();
+    }
+}
+
+/// The reason code to show: the revoke reason when the server gave one, else the error code.
+fn reason_code(reason: &str, code: ErrorCode) -> String {
+    if reason.contains('_') && reason.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        reason.to_owned()
+    } else {
+        match code {
+            ErrorCode::RefreshReused => "refresh_reused",
+            ErrorCode::SessionExpired => "expired",
+            ErrorCode::AccountDisabled => "account_disabled",
+            _ => "session_revoked",
+        }
+        .to_owned()
+    }
+}

@@ -1,0 +1,41 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::auth::{use_auth, AuthStatus};
+
+#[component]
+pub fn Nav() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            auth.sign_out().await;
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <header class="nav">
+            <a class="brand" href="/">"latchkey"</a>
+            <nav aria-label="Main">
+                {move || match auth.status.get() {
+                    AuthStatus::SignedIn(user) => view! {
+                        <a href="/sessions">"Devices"</a>
+                        <a href="/activity">"Activity"</a>
+                        <a href="/account">"Account"</a>
+                        {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
+                        <span class="who" data-testid="signed-in-as">{user.email.clone()}</span>
+                        <button class="button secondary small" on:click=sign_out.clone()>"Sign out"</button>
+                    }
+                    .into_any(),
+                    AuthStatus::Checking => view! { <span class="who muted">"…"</span> }.into_any(),
+                    AuthStatus::SignedOut(_) => view! {
+                        <a href="/login">"Sign in"</a>
+                        <a class="button small" href="/register">"Create account"</a>
+                    }
+                    .into_any(),
+                }}
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,187 @@
+use leptos::prelude::*;
+
+use crate::api::{AdminUserDto, SessionsResponse};
+use crate::auth::{ended_reason_text, use_auth};
+use crate::components::{RelativeTime, RequireAuth};
+
+const PAGE: i64 = 20;
+
+#[component]
+pub fn Admin() -> impl IntoView {
+    view! { <RequireAuth admin=true><AdminPage /></RequireAuth> }
+}
+
+fn confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(message).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = message;
+        false
+    }
+}
+
+#[component]
+fn AdminPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = RwSignal::new(String::new());
+    let offset = RwSignal::new(0i64);
+    let version = RwSignal::new(0u32);
+    let selected = RwSignal::new(None::<AdminUserDto>);
+    let notice = RwSignal::new(None::<String>);
+
+    let users = LocalResource::new(move || {
+        let (q, o) = (query.get(), offset.get());
+        version.track();
+        async move {
+            auth.call(|| crate::api::admin_users(q.clone(), o, PAGE))
+                .await
+        }
+    });
+    let sessions = LocalResource::new(move || {
+        let user = selected.get();
+        version.track();
+        async move {
+            match user {
+                Some(u) => auth
+                    .call(|| crate::api::admin_user_sessions(u.id.clone()))
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+
+    let force_logout = move |user: AdminUserDto| {
+        if !confirm(&format!("Sign {} out of every device?", user.email)) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match auth
+                .call(|| crate::api::admin_force_logout(user.id.clone()))
+                .await
+            {
+                Ok(r) => notice.set(Some(format!(
+                    "Ended {} session(s) of {}.",
+                    r.revoked, user.email
+                ))),
+                Err(e) => notice.set(Some(e.message)),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    let set_disabled = move |user: AdminUserDto, disabled: bool| {
+        leptos::task::spawn_local(async move {
+            match auth
+                .call(|| crate::api::admin_set_disabled(user.id.clone(), disabled))
+                .await
+            {
+                Ok(_) => {
+                    notice.set(Some(format!(
+                        "{} {}.",
+                        user.email,
+                        if disabled { "disabled" } else { "enabled" }
+                    )));
+                    selected.update(|s| {
+                        if let Some(s) = s {
+                            s.disabled = disabled
+                        }
+                    });
+                }
+                Err(e) => notice.set(Some(e.message)),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+
+    view! {
+        <section>
+            <h1>"Admin"</h1>
+            {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <label for="user-search">"Search users by email"</label>
+            <input id="user-search" type="search" placeholder="name@example.com"
+                prop:value=query on:input=move |ev| { offset.set(0); query.set(event_target_value(&ev)); } />
+            <Suspense fallback=|| view! { <p class="checking" role="status">"Loading users…"</p> }>
+                {move || users.get().map(|result| match result {
+                    Ok(page) => {
+                        let total = page.total;
+                        view! {
+                            <div class="table-wrap">
+                                <table class="users" data-testid="users">
+                                    <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sessions"</th><th>"Created"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {page.users.into_iter().map(|u| {
+                                            let pick = u.clone();
+                                            view! {
+                                                <tr data-email=u.email.clone()>
+                                                    <td>{u.email.clone()}</td>
+                                                    <td>{u.role.clone()}</td>
+                                                    <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
+                                                    <td>{u.active_sessions}</td>
+                                                    <td><RelativeTime at=u.created_at /></td>
+                                                    <td><button class="button secondary small" on:click=move |_| selected.set(Some(pick.clone()))>"Details"</button></td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <div class="pager">
+                                <button class="button secondary small" disabled=move || offset.get() == 0
+                                    on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
+                                <span>{move || format!("{}–{} of {}", (offset.get() + 1).min(total), (offset.get() + PAGE).min(total), total)}</span>
+                                <button class="button secondary small" disabled=move || offset.get() + PAGE >= total
+                                    on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
+                            </div>
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Suspense>
+            {move || selected.get().map(|user| {
+                let (u1, u2) = (user.clone(), user.clone());
+                view! {
+                    <section class="card" data-testid="user-detail">
+                        <h2>{user.email.clone()}</h2>
+                        <div class="actions">
+                            <button class="button danger" on:click=move |_| force_logout(u1.clone())>"Force logout"</button>
+                            {if user.disabled {
+                                view! { <button class="button" on:click=move |_| set_disabled(u2.clone(), false)>"Enable account"</button> }.into_any()
+                            } else {
+                                view! { <button class="button secondary" on:click=move |_| set_disabled(u2.clone(), true)>"Disable account"</button> }.into_any()
+                            }}
+                        </div>
+                        <Suspense fallback=|| ()>
+                            {move || sessions.get().map(|result| match result {
+                                Ok(Some(SessionsResponse { sessions, ended })) => view! {
+                                    <h3>"Active sessions (" {sessions.len()} ")"</h3>
+                                    <ul class="session-list">
+                                        {sessions.into_iter().map(|s| view! {
+                                            <li class="session"><div class="session-main"><strong>{s.device}</strong>
+                                                <div class="meta"><span>"IP " {s.ip}</span><span>"Last active " <RelativeTime at=s.last_active_at /></span></div>
+                                            </div></li>
+                                        }).collect_view()}
+                                    </ul>
+                                    <h3>"Recently ended"</h3>
+                                    <ul class="session-list ended">
+                                        {ended.into_iter().map(|s| view! {
+                                            <li class="session"><div class="session-main"><strong>{s.device}</strong>
+                                                <div class="meta"><span>{ended_reason_text(&s.reason)}</span><RelativeTime at=s.ended_at /></div>
+                                            </div></li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                            })}
+                        </Suspense>
+                    </section>
+                }
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,155 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::{EndedSessionDto, SessionDto, SessionsResponse};
+use crate::auth::{ended_reason_text, use_auth};
+use crate::components::{ExactTime, RelativeTime, RequireAuth};
+
+#[component]
+pub fn Sessions() -> impl IntoView {
+    view! { <RequireAuth><SessionsPage /></RequireAuth> }
+}
+
+fn confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(message).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = message;
+        false
+    }
+}
+
+#[component]
+fn SessionsPage() -> impl IntoView {
+    let auth = use_auth();
+    let navigate = use_navigate();
+    let version = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<String>);
+    let data = LocalResource::new(move || {
+        version.track();
+        async move { auth.call(crate::api::list_sessions).await }
+    });
+
+    let revoke = move |id: String| {
+        if !confirm("Sign out this device?") {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match auth.call(|| crate::api::revoke_session(id.clone())).await {
+                Ok(_) => notice.set(Some("Device signed out.".into())),
+                Err(e) => notice.set(Some(e.message)),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    let revoke_others = move |_| {
+        if !confirm("Sign out all other devices?") {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match auth.call(crate::api::revoke_other_sessions).await {
+                Ok(r) => notice.set(Some(format!("Signed out {} other device(s).", r.revoked))),
+                Err(e) => notice.set(Some(e.message)),
+            }
+            version.update(|v| *v += 1);
+        });
+    };
+    let everywhere = move |_| {
+        if !confirm("Sign out everywhere, including this device?") {
+            return;
+        }
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ = auth.call(crate::api::revoke_other_sessions).await;
+            auth.sign_out().await;
+            navigate("/login", Default::default());
+        });
+    };
+
+    view! {
+        <section>
+            <div class="heading-row">
+                <h1>"Your devices"</h1>
+                <div class="actions">
+                    <button class="button secondary" on:click=revoke_others>"Sign out all other devices"</button>
+                    <button class="button danger" on:click=everywhere>"Sign out everywhere"</button>
+                </div>
+            </div>
+            {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            <Suspense fallback=|| view! { <p class="checking" role="status">"Loading your devices…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Ok(SessionsResponse { sessions, ended }) => view! {
+                        <ul class="session-list" data-testid="active-sessions">
+                            {sessions.into_iter().map(|s| view! { <SessionItem session=s on_revoke=revoke /> }).collect_view()}
+                        </ul>
+                        <EndedList ended />
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+fn device_icon(device: &str) -> &'static str {
+    let d = device.to_ascii_lowercase();
+    if d.contains("android") || d.contains("iphone") || d.contains("ios") {
+        "📱"
+    } else if d.contains("unknown") {
+        "❔"
+    } else {
+        "💻"
+    }
+}
+
+#[component]
+fn SessionItem(session: SessionDto, on_revoke: impl Fn(String) + Copy + 'static) -> impl IntoView {
+    let id = session.id.clone();
+    view! {
+        <li class="session" data-testid="session" data-current=session.current.to_string()>
+            <span class="device-icon" aria-hidden="true">{device_icon(&session.device)}</span>
+            <div class="session-main">
+                <div class="device">
+                    <strong>{session.device.clone()}</strong>
+                    {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+                </div>
+                <div class="meta" title=session.user_agent.clone()>
+                    <span>"IP " {session.ip.clone()}</span>
+                    <span>"Signed in " <RelativeTime at=session.created_at /></span>
+                    <span>"Last active " <RelativeTime at=session.last_active_at /></span>
+                    <span>"Expires " <ExactTime at=session.expires_at /></span>
+                </div>
+            </div>
+            {(!session.current).then(|| view! {
+                <button class="button secondary small" on:click=move |_| on_revoke(id.clone())>"Sign out"</button>
+            })}
+        </li>
+    }
+}
+
+#[component]
+fn EndedList(ended: Vec<EndedSessionDto>) -> impl IntoView {
+    (!ended.is_empty()).then(|| view! {
+        <h2>"Recently ended"</h2>
+        <ul class="session-list ended" data-testid="ended-sessions">
+            {ended.into_iter().map(|s| view! {
+                <li class="session">
+                    <span class="device-icon" aria-hidden="true">{device_icon(&s.device)}</span>
+                    <div class="session-main">
+                        <div class="device"><strong>{s.device}</strong></div>
+                        <div class="meta">
+                            <span class="reason" data-reason=s.reason.clone()>{ended_reason_text(&s.reason)}</span>
+                            <span><RelativeTime at=s.ended_at /></span>
+                            <span>"IP " {s.ip}</span>
+                        </div>
+                    </div>
+                </li>
+            }).collect_view()}
+        </ul>
+    })
+}

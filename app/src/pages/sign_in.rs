@@ -1,0 +1,147 @@
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::{ApiError, ErrorCode};
+use crate::auth::{signed_out_text, use_auth};
+use crate::components::{safe_next, use_hydrated};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    SignIn,
+    Register,
+}
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    view! { <CredentialsForm mode=Mode::SignIn /> }
+}
+
+#[component]
+pub fn Register() -> impl IntoView {
+    view! { <CredentialsForm mode=Mode::Register /> }
+}
+
+/// Client-side checks mirror the server's rules; the server still decides.
+fn validate(mode: Mode, email: &str, password: &str) -> Option<&'static str> {
+    let email = email.trim();
+    if email.is_empty() || !email.contains('@') || email.ends_with('@') {
+        return Some("Enter a valid email address.");
+    }
+    let chars = password.chars().count();
+    if mode == Mode::Register && !(8..=128).contains(&chars) {
+        return Some("Passwords must be 8 to 128 characters long.");
+    }
+    if chars == 0 {
+        return Some("Enter your password.");
+    }
+    None
+}
+
+fn describe(err: &ApiError) -> String {
+    match err.code {
+        ErrorCode::InvalidCredentials => "The email or password is incorrect.".into(),
+        ErrorCode::RateLimited => {
+            format!(
+                "Too many attempts. Try again in {} seconds.",
+                err.retry_after.unwrap_or(60)
+            )
+        }
+        ErrorCode::Network => "Could not reach the server. Check your connection.".into(),
+        _ => {
+            let mut message = err.message.clone();
+            if let Some(first) = message.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{message}.")
+        }
+    }
+}
+
+#[component]
+fn CredentialsForm(mode: Mode) -> impl IntoView {
+    let auth = use_auth();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let hydrated = use_hydrated();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let show_password = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+
+    let reason = move || query.read().get("reason").map(|r| signed_out_text(&r));
+    let next = move || safe_next(query.read_untracked().get("next"));
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let (e, p) = (email.get_untracked(), password.get_untracked());
+        if let Some(problem) = validate(mode, &e, &p) {
+            error.set(Some(problem.into()));
+            return;
+        }
+        error.set(None);
+        pending.set(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = match mode {
+                Mode::SignIn => crate::api::login(e, p).await,
+                Mode::Register => crate::api::register(e, p).await,
+            };
+            match result {
+                Ok(response) => {
+                    auth.accept(response);
+                    navigate(&next(), Default::default());
+                }
+                Err(err) => error.set(Some(describe(&err))),
+            }
+            pending.set(false);
+        });
+    };
+
+    let (title, action, other) = match mode {
+        Mode::SignIn => (
+            "Sign in",
+            "Sign in",
+            view! { <p>"New here? " <a href="/register">"Create an account"</a></p> }.into_any(),
+        ),
+        Mode::Register => (
+            "Create your account",
+            "Create account",
+            view! { <p>"Already registered? " <a href="/login">"Sign in"</a></p> }.into_any(),
+        ),
+    };
+
+    view! {
+        <section class="card narrow">
+            <h1>{title}</h1>
+            {move || reason().map(|text| view! { <p class="notice" role="status" data-testid="signed-out-reason">{text}</p> })}
+            <form method="post" on:submit=on_submit novalidate>
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="username" required
+                    prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
+                <label for="password">"Password"</label>
+                <div class="password-row">
+                    <input id="password" name="password" required
+                        type=move || if show_password.get() { "text" } else { "password" }
+                        autocomplete=if mode == Mode::SignIn { "current-password" } else { "new-password" }
+                        minlength=if mode == Mode::Register { "8" } else { "1" } maxlength="128"
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                    <button type="button" class="button secondary small" aria-pressed=move || show_password.get().to_string()
+                        on:click=move |_| show_password.update(|s| *s = !*s)>
+                        {move || if show_password.get() { "Hide" } else { "Show" }}
+                    </button>
+                </div>
+                {(mode == Mode::Register).then(|| view! { <p class="hint">"8 to 128 characters. A passphrase is easiest."</p> })}
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <button type="submit" class="button wide" disabled=move || !hydrated.get() || pending.get()>
+                    {move || if !hydrated.get() { "Loading…" } else if pending.get() { "Please wait…" } else { action }}
+                </button>
+            </form>
+            {other}
+        </section>
+    }
+}
