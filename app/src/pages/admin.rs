@@ -109,6 +109,8 @@ fn AdminPage() -> impl IntoView {
                 {move || users.get().map(|result| match result {
                     Ok(page) => {
                         let total = page.total;
+                        let at_end = move || offset.get() + PAGE >= total;
+                        let range = move || format!("{}–{} of {}", (offset.get() + 1).min(total), (offset.get() + PAGE).min(total), total);
                         view! {
                             <div class="table-wrap">
                                 <table class="users" data-testid="users">
@@ -133,8 +135,8 @@ fn AdminPage() -> impl IntoView {
                             <div class="pager">
                                 <button class="button secondary small" disabled=move || offset.get() == 0
                                     on:click=move |_| offset.update(|o| *o = (*o - PAGE).max(0))>"Previous"</button>
-                                <span>{move || format!("{}–{} of {}", (offset.get() + 1).min(total), (offset.get() + PAGE).min(total), total)}</span>
-                                <button class="button secondary small" disabled=move || offset.get() + PAGE >= total
+                                <span>{range}</span>
+                                <button class="button secondary small" disabled=at_end
                                     on:click=move |_| offset.update(|o| *o += PAGE)>"Next"</button>
                             </div>
                         }.into_any()

@@ -96,14 +96,21 @@ fn SessionsPage() -> impl IntoView {
     }
 }
 
-fn device_icon(device: &str) -> &'static str {
+/// A phone or a laptop outline, drawn inline so no icon font or emoji font is needed.
+pub fn device_icon(device: &str) -> impl IntoView {
     let d = device.to_ascii_lowercase();
-    if d.contains("android") || d.contains("iphone") || d.contains("ios") {
-        "📱"
-    } else if d.contains("unknown") {
-        "❔"
+    let phone =
+        d.contains("android") || d.contains("iphone") || d.contains("ios") || d.contains("mobile");
+    let path = if phone {
+        "M8 2h8a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm3 17h2"
     } else {
-        "💻"
+        "M4 5h16a1 1 0 0 1 1 1v10H3V6a1 1 0 0 1 1-1zM1 18h22v1a1 1 0 0 1-1 1H2a1 1 0 0 1-1-1z"
+    };
+    view! {
+        <svg class="device-icon" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"
+            fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round">
+            <path d=path />
+        </svg>
     }
 }
 
@@ -112,7 +119,7 @@ fn SessionItem(session: SessionDto, on_revoke: impl Fn(String) + Copy + 'static)
     let id = session.id.clone();
     view! {
         <li class="session" data-testid="session" data-current=session.current.to_string()>
-            <span class="device-icon" aria-hidden="true">{device_icon(&session.device)}</span>
+            {device_icon(&session.device)}
             <div class="session-main">
                 <div class="device">
                     <strong>{session.device.clone()}</strong>
@@ -139,7 +146,7 @@ fn EndedList(ended: Vec<EndedSessionDto>) -> impl IntoView {
         <ul class="session-list ended" data-testid="ended-sessions">
             {ended.into_iter().map(|s| view! {
                 <li class="session">
-                    <span class="device-icon" aria-hidden="true">{device_icon(&s.device)}</span>
+                    {device_icon(&s.device)}
                     <div class="session-main">
                         <div class="device"><strong>{s.device}</strong></div>
                         <div class="meta">
