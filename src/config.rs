@@ -95,7 +95,7 @@ impl Config {
         let refresh_absolute_ttl =
             env.seconds("LATCHKEY_REFRESH_ABSOLUTE_TTL", 2_592_000, 10..=31_536_000)?;
         let refresh_grace = env.seconds("LATCHKEY_REFRESH_GRACE", 10, 0..=300)?;
-        let key_rotation = env.seconds("LATCHKEY_KEY_ROTATION", 2_592_000, 60..=31_536_000)?;
+        let key_rotation = env.seconds("LATCHKEY_KEY_ROTATION", 2_592_000, 600..=31_536_000)?;
         if refresh_idle_ttl > refresh_absolute_ttl {
             return Err(ConfigError {
                 variable: "LATCHKEY_REFRESH_IDLE_TTL",

@@ -77,6 +77,7 @@ async fn create_admin(email: &str) -> anyhow::Result<()> {
     let db = Db::connect(&config.database_url).await?;
     let auth = AuthService::start(db, &config, std::sync::Arc::new(SystemClock)).await?;
     let id = auth.bootstrap_admin(email, &password.into()).await?;
-    println!("admin {email} ready (id {id})");
+    let email = latchkey::auth::domain::Email::parse(email)?;
+    println!("admin {} ready (id {id})", email.as_str());
     Ok(())
 }

@@ -176,6 +176,11 @@ impl AuthService {
         Ok(())
     }
 
+    /// Reloads the signing keys now (the maintenance task does this every minute).
+    pub async fn sync_keys(&self, now: i64) -> Result<(), AuthError> {
+        self.keys.sync(&self.db, now).await
+    }
+
     pub fn db(&self) -> &Db {
         &self.db
     }

@@ -7,6 +7,7 @@ mod admin;
 mod auth_flow;
 mod csrf;
 mod foundation;
+mod keys_and_cli;
 mod rotation;
 mod sessions;
 mod tokens;

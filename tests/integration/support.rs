@@ -244,6 +244,11 @@ impl TestApp {
         self.login(email).await
     }
 
+    pub fn clock_now(&self) -> i64 {
+        use latchkey::auth::clock::Clock;
+        self.clock.now()
+    }
+
     pub fn pool(&self) -> &sqlx::AnyPool {
         &self.state.db.pool
     }
