@@ -19,12 +19,12 @@ test('register lands signed in; reload keeps the session with no token in page s
   await expectNoTokenInStorage(page);
 
   const cookies = await context.cookies();
-  const refresh = cookies.find((c) => c.name === '__Secure-latchkey-refresh');
+  const refresh = cookies.find((c) => c.name === '__Host-latchkey-refresh');
   expect(refresh).toBeDefined();
   expect(refresh!.httpOnly).toBe(true);
   expect(refresh!.secure).toBe(true);
   expect(refresh!.sameSite).toBe('Strict');
-  expect(refresh!.path).toBe('/api/auth');
+  expect(refresh!.path).toBe('/');
 });
 
 test('sign out sends protected pages to sign in, and back after signing in', async ({ page }) => {

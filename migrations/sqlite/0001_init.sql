@@ -36,6 +36,8 @@ CREATE TABLE refresh_tokens (
     successor_sealed BLOB
 );
 CREATE INDEX refresh_tokens_by_session ON refresh_tokens (session_id);
+-- The grace-window check looks a token's successor up by its parent.
+CREATE INDEX refresh_tokens_by_parent ON refresh_tokens (parent_id) WHERE parent_id IS NOT NULL;
 
 CREATE TABLE signing_keys (
     kid           TEXT PRIMARY KEY,

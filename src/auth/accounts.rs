@@ -69,11 +69,18 @@ impl AuthService {
             Some(user) if verification.matches => user,
             user => {
                 if let Some(user) = &user {
-                    self.event(&user.id, EventKind::LoginFailed, now)
+                    // Off the response path: waiting for (or failing on) this write only for
+                    // existing accounts would tell them apart from unknown emails.
+                    let event = self
+                        .event(&user.id, EventKind::LoginFailed, now)
                         .ip(&client.ip)
-                        .device(&client.device_label())
-                        .save(&self.db.pool)
-                        .await?;
+                        .device(&client.device_label());
+                    let pool = self.db.pool.clone();
+                    tokio::spawn(async move {
+                        if let Err(err) = event.save(&pool).await {
+                            tracing::warn!(error = %err, "could not record a failed login");
+                        }
+                    });
                 }
                 return Err(AuthError::InvalidCredentials);
             }
@@ -81,11 +88,18 @@ impl AuthService {
         if user.disabled_at.is_some() {
             return Err(AuthError::AccountDisabled);
         }
+        let mut current_hash = user.password_hash.clone();
         if verification.needs_rehash {
             let hash = self.hasher.hash(password).await?;
             store::users::set_password_hash(&self.db.pool, &user.id, &hash, now).await?;
+            current_hash = hash;
         }
         let mut tx = self.begin().await?;
+        // The password was checked outside the transaction; if it changed or the account was
+        // disabled meanwhile, this finds no row and no session is created.
+        if !store::users::lock_if_unchanged(&mut *tx, &user.id, &current_hash).await? {
+            return Err(AuthError::InvalidCredentials);
+        }
         let issued = self.start_session(&mut tx, &user, client, now).await?;
         self.event(&user.id, EventKind::LoginSucceeded, now)
             .session(&issued.session_id)

@@ -30,7 +30,7 @@ impl AuthService {
         let Some((token_id, session_id)) =
             store::refresh_tokens::consume(&mut *tx, &digest, now).await?
         else {
-            return self.replay(tx, token, &digest, now).await;
+            return self.replay(tx, token, &digest, client, now).await;
         };
 
         let session = store::sessions::get(&mut *tx, &session_id)
@@ -81,6 +81,7 @@ impl AuthService {
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
         token: RefreshToken,
         digest: &[u8],
+        client: &ClientInfo,
         now: i64,
     ) -> Result<Issued, AuthError> {
         let row = store::refresh_tokens::find(&mut *tx, digest)
@@ -113,23 +114,40 @@ impl AuthService {
             }
         }
 
-        self.revoke_one(&mut tx, &session, RevokeReason::RefreshReused, None, now)
+        self.end_as_stolen(tx, &session, client, now).await?;
+        Err(AuthError::RefreshReused)
+    }
+
+    /// A rotated token came back: whoever holds the family may be an attacker, so the whole
+    /// session ends. The event records the IP and device of the replay, not of the victim.
+    async fn end_as_stolen(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        session: &crate::store::sessions::SessionRow,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        self.revoke_one(&mut tx, session, RevokeReason::RefreshReused, None, now)
             .await?;
         self.event(&session.user_id, EventKind::RefreshReused, now)
             .session(&session.id)
-            .device(&session.device)
-            .ip(&session.ip)
+            .device(&client.device_label())
+            .ip(&client.ip)
             .save(&mut *tx)
             .await?;
         tx.commit().await?;
         self.forget_sessions(std::slice::from_ref(&session.id), now);
         tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: session revoked");
-        Err(AuthError::RefreshReused)
+        Ok(())
     }
 
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: logout is
     /// idempotent and must not reveal whether a token existed.
-    pub async fn logout(&self, presented: Option<&str>) -> Result<(), AuthError> {
+    pub async fn logout(
+        &self,
+        presented: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<(), AuthError> {
         let Some(token) = presented.and_then(RefreshToken::parse) else {
             return Ok(());
         };
@@ -141,6 +159,14 @@ impl AuthService {
         let Some(session) = store::sessions::get(&mut *tx, &row.session_id).await? else {
             return Ok(());
         };
+        if let Some(used_at) = row.used_at {
+            let immediate_parent = now - used_at <= self.settings.grace
+                && store::refresh_tokens::successor_unused(&mut *tx, &row.id).await?;
+            if !immediate_parent && session.revoked_at.is_none() {
+                // An old, rotated token: the same theft signal as replaying it to refresh.
+                return self.end_as_stolen(tx, &session, client, now).await;
+            }
+        }
         let revoked = self
             .revoke_one(&mut tx, &session, RevokeReason::Logout, None, now)
             .await?;

@@ -359,8 +359,13 @@ impl AuthService {
         }
     }
 
+    /// On SQLite the transaction takes the write lock up front: a deferred transaction that
+    /// reads and then writes fails with SQLITE_BUSY (no waiting) if another writer went first.
     pub(super) async fn begin(&self) -> Result<Transaction<'static, Any>, AuthError> {
-        Ok(self.db.pool.begin().await?)
+        Ok(match self.db.engine {
+            crate::db::Engine::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
+            crate::db::Engine::Postgres => self.db.pool.begin().await?,
+        })
     }
 
     pub(super) fn now(&self) -> i64 {

@@ -82,10 +82,10 @@ impl AuthBackend for EngineBackend {
         ))
     }
 
+    /// Not rate limited: signing out must always work.
     async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError> {
-        self.refresh_limit
-            .check(&client_ip(req, self.trust_proxy))?;
-        Ok(self.auth.logout(refresh_token.as_deref()).await?)
+        let client = client_info(req, self.trust_proxy);
+        Ok(self.auth.logout(refresh_token.as_deref(), &client).await?)
     }
 
     async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError> {

@@ -62,6 +62,24 @@ pub async fn by_id<'c>(
         .await
 }
 
+/// Takes the user's row lock (PostgreSQL) or the write lock (SQLite) if the password hash is
+/// still `hash` and the account is enabled; false otherwise.
+pub async fn lock_if_unchanged<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    hash: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET updated_at = updated_at
+         WHERE id = $1 AND password_hash = $2 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .bind(hash)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_password_hash<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,

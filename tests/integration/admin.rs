@@ -157,6 +157,24 @@ both_engines!(
             StatusCode::FORBIDDEN,
             "role is re-read, not trusted from the token"
         );
+        sqlx::query(
+            "UPDATE users SET role = 'admin', disabled_at = 1 WHERE email = 'second@example.com'",
+        )
+        .execute(app.pool())
+        .await
+        .unwrap();
+        let disabled = app
+            .post_bearer(
+                "/api/admin/users",
+                &second.access,
+                json!({"query": "", "offset": 0, "limit": 10}),
+            )
+            .await;
+        assert_eq!(
+            disabled.status,
+            StatusCode::FORBIDDEN,
+            "a disabled admin is refused even with a live token"
+        );
         let me = app
             .post_bearer(
                 "/api/admin/set_disabled",

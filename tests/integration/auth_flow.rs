@@ -169,7 +169,7 @@ both_engines!(
         assert_eq!(token.len(), 43);
         assert_eq!(
         cookies[0],
-        format!("__Secure-latchkey-refresh={token}; HttpOnly; SameSite=Strict; Secure; Path=/api/auth; Max-Age=2592000")
+        format!("__Host-latchkey-refresh={token}; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=2592000")
     );
         assert_eq!(response.headers["cache-control"], "no-store");
     }
@@ -182,9 +182,12 @@ both_engines!(
         let out = app.post_cookie("/api/auth/logout", &alice.refresh).await;
         assert_eq!(out.status, StatusCode::OK);
         assert_eq!(
-        out.set_cookies(),
-        vec!["__Secure-latchkey-refresh=; HttpOnly; SameSite=Strict; Secure; Path=/api/auth; Max-Age=0".to_owned()]
-    );
+            out.set_cookies(),
+            vec![
+                "__Host-latchkey-refresh=; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=0"
+                    .to_owned()
+            ]
+        );
         let replay = app.refresh(&alice.refresh).await;
         assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
         assert_eq!(replay.code(), "session_revoked");

@@ -28,7 +28,7 @@ both_engines!(
                     .header("content-type", content_type)
                     .header(
                         "cookie",
-                        format!("__Secure-latchkey-refresh={}", alice.refresh),
+                        format!("__Host-latchkey-refresh={}", alice.refresh),
                     )
                     .body(Body::from("email=a%40b.c&password=xxxxxxxxx"))
                     .unwrap();
@@ -53,7 +53,7 @@ both_engines!(
     foreign_origins_and_cross_site_fetches_are_refused_with_403,
     |app: TestApp| async move {
         let alice = app.register("alice@example.com").await;
-        let cookie = format!("__Secure-latchkey-refresh={}", alice.refresh);
+        let cookie = format!("__Host-latchkey-refresh={}", alice.refresh);
         for path in COOKIE_ENDPOINTS {
             let evil = app
                 .post_with(
@@ -89,7 +89,7 @@ both_engines!(
             let request = Request::get(path)
                 .header(
                     "cookie",
-                    format!("__Secure-latchkey-refresh={}", alice.refresh),
+                    format!("__Host-latchkey-refresh={}", alice.refresh),
                 )
                 .body(Body::empty())
                 .unwrap();

@@ -209,10 +209,71 @@ both_engines!(
             .post_with(
                 "/api/auth/login",
                 json!({"email": "judy@example.com", "password": PASSWORD}),
-                &[("cookie", &format!("__Secure-latchkey-refresh={planted}"))],
+                &[("cookie", &format!("__Host-latchkey-refresh={planted}"))],
             )
             .await;
         assert_ne!(login.refresh_cookie().unwrap(), planted);
         assert_eq!(app.refresh(&planted).await.code(), "invalid_refresh_token");
+    }
+);
+
+both_engines!(
+    logout_with_an_old_rotated_token_is_treated_as_theft,
+    |app: TestApp| async move {
+        let alice = app.register("oldlogout@example.com").await;
+        let next = app.refresh(&alice.refresh).await.refresh_cookie().unwrap();
+        app.clock.advance(30);
+        let out = app.post_cookie("/api/auth/logout", &alice.refresh).await;
+        assert_eq!(out.status, StatusCode::OK);
+        assert_eq!(app.refresh(&next).await.code(), "refresh_reused");
+        let events: Vec<String> =
+            sqlx::query_scalar("SELECT kind FROM security_events WHERE kind = 'refresh_reused'")
+                .fetch_all(app.pool())
+                .await
+                .unwrap();
+        assert_eq!(events.len(), 1);
+    }
+);
+
+both_engines!(
+    logout_with_the_current_token_is_a_plain_logout,
+    |app: TestApp| async move {
+        let alice = app.register("plainlogout@example.com").await;
+        let next = app.refresh(&alice.refresh).await.refresh_cookie().unwrap();
+        app.clock.advance(30);
+        assert_eq!(
+            app.post_cookie("/api/auth/logout", &next).await.status,
+            StatusCode::OK
+        );
+        let reason: String = sqlx::query_scalar("SELECT revoke_reason FROM sessions")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+        assert_eq!(reason, "logout");
+    }
+);
+
+both_engines!(
+    concurrent_logouts_and_refreshes_never_fail_with_500,
+    |app: TestApp| async move {
+        let app = std::sync::Arc::new(app);
+        let mut users = Vec::new();
+        for i in 0..6 {
+            users.push(app.register(&format!("busy{i}@example.com")).await);
+        }
+        let calls = users.into_iter().enumerate().map(|(i, user)| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    app.post_cookie("/api/auth/logout", &user.refresh).await
+                } else {
+                    app.refresh(&user.refresh).await
+                }
+            })
+        });
+        for response in futures::future::join_all(calls).await {
+            let response = response.unwrap();
+            assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        }
     }
 );

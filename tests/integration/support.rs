@@ -193,7 +193,7 @@ impl TestApp {
         self.post_with(
             path,
             json!({}),
-            &[("cookie", &format!("__Secure-latchkey-refresh={refresh}"))],
+            &[("cookie", &format!("__Host-latchkey-refresh={refresh}"))],
         )
         .await
     }
@@ -280,7 +280,7 @@ impl TestResponse {
     /// The refresh token in this response's `Set-Cookie`, if any (empty when cleared).
     pub fn refresh_cookie(&self) -> Option<String> {
         self.set_cookies().iter().find_map(|c| {
-            c.strip_prefix("__Secure-latchkey-refresh=")
+            c.strip_prefix("__Host-latchkey-refresh=")
                 .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
         })
     }

@@ -52,8 +52,9 @@ pub async fn refresh() -> Result<AuthResponse, ApiError> {
 pub async fn logout() -> Result<Done, ApiError> {
     transport::run(|backend, req| async move {
         let presented = transport::read_refresh_cookie().await?;
-        backend.logout(&req, presented).await?;
+        // The browser forgets the cookie even if the server-side revocation fails.
         transport::clear_refresh_cookie().await?;
+        backend.logout(&req, presented).await?;
         Ok(Done { ok: true })
     })
     .await

@@ -15,10 +15,10 @@ use super::backend::SharedBackend;
 use super::dto::IssuedSession;
 use super::error::{ApiError, ErrorCode};
 
-/// `__Secure-` makes browsers refuse the cookie unless it is `Secure`; unlike `__Host-` it allows
-/// a path, and the path keeps the token off every request but the auth endpoints.
-pub const REFRESH_COOKIE: &str = "__Secure-latchkey-refresh";
-pub const REFRESH_COOKIE_PATH: &str = "/api/auth";
+/// `__Host-` makes browsers refuse the cookie unless it is `Secure`, has `Path=/` and no
+/// `Domain`, so a sibling subdomain cannot plant ("toss") a refresh cookie of its own.
+pub const REFRESH_COOKIE: &str = "__Host-latchkey-refresh";
+pub const REFRESH_COOKIE_PATH: &str = "/";
 
 /// Runs a server function body with the backend and request head, mapping its error to a status.
 pub async fn run<T, F, Fut>(body: F) -> Result<T, ApiError>

@@ -9,7 +9,12 @@ pub use time::{ExactTime, RelativeTime};
 /// Keeps post-sign-in redirects on this site: only plain absolute paths are followed.
 pub fn safe_next(next: Option<String>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
             path
         }
         _ => "/sessions".to_owned(),
@@ -37,6 +42,8 @@ mod tests {
             "https://evil.example",
             "/\\evil.example",
             "javascript:alert(1)",
+            "/\t/evil.example",
+            "/\n/evil.example",
         ] {
             assert_eq!(safe_next(Some(evil.into())), "/sessions", "{evil}");
         }
