@@ -91,6 +91,38 @@ pub fn schedule_refresh(auth: Auth, expires_in: i64) {
     );
 }
 
+/// Waits without blocking the tab (a no-op on the server).
+pub async fn sleep_ms(ms: u32) {
+    #[cfg(feature = "hydrate")]
+    {
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            if let Some(window) = web_sys::window() {
+                let _ = window
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ms;
+}
+
+/// After a refresh failed for a passing reason, tries again later rather than never.
+#[cfg(feature = "hydrate")]
+pub fn schedule_retry(auth: Auth, seconds: u64) {
+    let generation = auth.generation.get_untracked();
+    set_timeout(
+        move || {
+            if auth.generation.get_untracked() == generation {
+                leptos::task::spawn_local(async move {
+                    let _ = auth.refresh().await;
+                });
+            }
+        },
+        std::time::Duration::from_secs(seconds),
+    );
+}
+
 #[cfg(feature = "hydrate")]
 thread_local! {
     // One channel per tab, used to both listen and announce: a BroadcastChannel never receives

@@ -86,7 +86,19 @@ impl Auth {
             if auth.generation.get_untracked() != seen && token::current().is_some() {
                 return Ok(()); // another caller in this tab refreshed while we waited
             }
-            match crate::api::refresh().await {
+            // A lost response or a blip is retried inside the grace window, where the server
+            // hands back the successor it already minted; waiting longer would look like theft.
+            let mut attempt = 0;
+            let result = loop {
+                match crate::api::refresh().await {
+                    Err(err) if is_transient(&err) && attempt < 3 => {
+                        attempt += 1;
+                        browser::sleep_ms(1_000 * attempt).await;
+                    }
+                    other => break other,
+                }
+            };
+            match result {
                 Ok(response) => {
                     auth.accept(response);
                     Ok(())
@@ -99,6 +111,12 @@ impl Auth {
                             .then(|| format!("{:?}", err.code))
                         });
                         auth.forget(reason.map(|r| reason_code(&r, err.code)));
+                    } else if token::current().is_some() {
+                        #[cfg(feature = "hydrate")]
+                        browser::schedule_retry(auth, 15);
+                    } else if auth.status.get_untracked() == AuthStatus::Checking {
+                        // No session could be confirmed: offer sign-in rather than wait forever.
+                        auth.forget(None);
                     }
                     Err(err)
                 }
@@ -146,6 +164,16 @@ impl Auth {
         #[cfg(feature = "hydrate")]
         browser::announce_sign_out();
     }
+}
+
+fn is_transient(err: &ApiError) -> bool {
+    matches!(
+        err.code,
+        ErrorCode::Network
+            | ErrorCode::Internal
+            | ErrorCode::DatabaseUnavailable
+            | ErrorCode::Unknown
+    )
 }
 
 /// The reason code to show: the revoke reason when the server gave one, else the error code.
