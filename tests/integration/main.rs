@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod auth_flow;
 mod csrf;
+mod engine;
 mod foundation;
 mod keys_and_cli;
 mod rotation;
