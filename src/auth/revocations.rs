@@ -54,14 +54,6 @@ impl Revocations {
         let retention = self.retention_secs;
         write(&self.users_not_before).retain(|_, nb| *nb + retention > now);
     }
-
-    pub fn len(&self) -> usize {
-        read(&self.sessions).len() + read(&self.users_not_before).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {

@@ -82,16 +82,3 @@ pub async fn successor_unused<'c>(
     .await?;
     Ok(n > 0)
 }
-
-/// Live (unused) tokens of a session; used by tests and by revocation to prove nothing survives.
-pub async fn count_unused<'c>(
-    ex: impl Executor<'c, Database = Any>,
-    session_id: &str,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM refresh_tokens WHERE session_id = $1 AND used_at IS NULL",
-    )
-    .bind(session_id)
-    .fetch_one(ex)
-    .await
-}

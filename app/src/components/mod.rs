@@ -21,6 +21,21 @@ pub fn safe_next(next: Option<String>) -> String {
     }
 }
 
+/// Asks the browser's confirm dialog; never confirms on the server.
+pub fn confirm(message: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(message).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = message;
+        false
+    }
+}
+
 /// True once the WASM has taken over; forms stay disabled until then so nothing is submitted
 /// the old-fashioned way (which would put a password in a URL).
 pub fn use_hydrated() -> leptos::prelude::RwSignal<bool> {

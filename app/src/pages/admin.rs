@@ -2,27 +2,13 @@ use leptos::prelude::*;
 
 use crate::api::{AdminUserDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{RelativeTime, RequireAuth};
+use crate::components::{confirm, RelativeTime, RequireAuth};
 
 const PAGE: i64 = 20;
 
 #[component]
 pub fn Admin() -> impl IntoView {
     view! { <RequireAuth admin=true><AdminPage /></RequireAuth> }
-}
-
-fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.confirm_with_message(message).ok())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        false
-    }
 }
 
 #[component]

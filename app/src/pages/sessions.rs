@@ -3,25 +3,11 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{EndedSessionDto, SessionDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{ExactTime, RelativeTime, RequireAuth};
+use crate::components::{confirm, ExactTime, RelativeTime, RequireAuth};
 
 #[component]
 pub fn Sessions() -> impl IntoView {
     view! { <RequireAuth><SessionsPage /></RequireAuth> }
-}
-
-fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.confirm_with_message(message).ok())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        false
-    }
 }
 
 #[component]
