@@ -31,6 +31,34 @@ pub enum Engine {
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL database to drop when the test ends.
+    pg_name: Option<String>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async code; a short-lived runtime on its own thread does the work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url())
+                    .await
+                    .ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
 }
 
 /// Where PostgreSQL tests connect to create their databases.
@@ -47,6 +75,7 @@ pub async fn test_db(engine: Engine) -> Option<TestDb> {
             Some(TestDb {
                 url,
                 _dir: Some(dir),
+                pg_name: None,
             })
         }
         Engine::Postgres => {
@@ -71,6 +100,7 @@ pub async fn test_db(engine: Engine) -> Option<TestDb> {
             Some(TestDb {
                 url: format!("{base}/{name}"),
                 _dir: None,
+                pg_name: Some(name),
             })
         }
     }
