@@ -160,13 +160,6 @@ impl Config {
             admin,
         })
     }
-
-    /// Defaults with a given database, for tests and tools.
-    pub fn for_database(database_url: &str) -> Self {
-        let url = database_url.to_owned();
-        Self::from_lookup(move |name| (name == "DATABASE_URL").then(|| url.clone()))
-            .expect("the defaults are valid")
-    }
 }
 
 /// The refresh cookie is always `Secure`; browsers honour that over plain http only on loopback,

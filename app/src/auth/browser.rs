@@ -45,6 +45,7 @@ pub async fn with_refresh_lock<T: 'static>(
         let work = Rc::new(RefCell::new(Some(work)));
         let callback = {
             let slot = slot.clone();
+            let work = work.clone();
             Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
                 let work = work.borrow_mut().take();
                 wasm_bindgen_futures::future_to_promise(async move {
@@ -61,9 +62,14 @@ pub async fn with_refresh_lock<T: 'static>(
             }
         }
         let result = slot.borrow_mut().take();
-        match result {
-            Some(result) => result,
-            None => panic!("the refresh lock callback did not run"),
+        if let Some(result) = result {
+            return result;
+        }
+        // The lock request failed before running the work: run it under the tab lock alone.
+        let pending = work.borrow_mut().take();
+        match pending {
+            Some(work) => work.await,
+            None => unreachable!("the work either ran under the lock or is still here"),
         }
     }
     #[cfg(not(feature = "hydrate"))]
