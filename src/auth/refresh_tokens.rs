@@ -11,6 +11,8 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+use super::error::AuthError;
+
 const TOKEN_BYTES: usize = 32;
 /// base64url without padding of 32 bytes.
 const TOKEN_CHARS: usize = 43;
@@ -47,14 +49,14 @@ impl RefreshToken {
     }
 
     /// Encrypts `successor` so that only a holder of `self` (the parent) can read it back.
-    pub fn seal_successor(&self, successor: &RefreshToken) -> Vec<u8> {
+    pub fn seal_successor(&self, successor: &RefreshToken) -> Result<Vec<u8>, AuthError> {
         let mut nonce = [0u8; NONCE_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let sealed = self
-            .sealing_cipher()
+            .sealing_cipher()?
             .encrypt(XNonce::from_slice(&nonce), successor.0.as_bytes())
-            .expect("XChaCha20-Poly1305 encryption of a short message cannot fail");
-        [nonce.as_slice(), &sealed].concat()
+            .map_err(|_| AuthError::Internal(anyhow::anyhow!("sealing a refresh token failed")))?;
+        Ok([nonce.as_slice(), &sealed].concat())
     }
 
     pub fn open_successor(&self, sealed: &[u8]) -> Option<RefreshToken> {
@@ -64,18 +66,19 @@ impl RefreshToken {
         let (nonce, body) = sealed.split_at(NONCE_BYTES);
         let plain = self
             .sealing_cipher()
+            .ok()?
             .decrypt(XNonce::from_slice(nonce), body)
             .ok()?;
         RefreshToken::parse(std::str::from_utf8(&plain).ok()?)
     }
 
     /// HMAC keyed by the token, with a fixed label: independent of the stored SHA-256 digest.
-    fn sealing_cipher(&self) -> XChaCha20Poly1305 {
+    fn sealing_cipher(&self) -> Result<XChaCha20Poly1305, AuthError> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.0.as_bytes())
-            .expect("HMAC takes any key length");
+            .map_err(|_| AuthError::Internal(anyhow::anyhow!("HMAC key rejected")))?;
         mac.update(b"latchkey/refresh-successor-seal/v1");
         let key = mac.finalize().into_bytes();
-        XChaCha20Poly1305::new(&key)
+        Ok(XChaCha20Poly1305::new(&key))
     }
 }
 
@@ -124,7 +127,7 @@ mod tests {
     fn only_the_parent_opens_the_sealed_successor() {
         let parent = RefreshToken::generate();
         let child = RefreshToken::generate();
-        let sealed = parent.seal_successor(&child);
+        let sealed = parent.seal_successor(&child).unwrap();
         assert!(
             !sealed.windows(43).any(|w| w == child.expose().as_bytes()),
             "sealed form leaks the token"

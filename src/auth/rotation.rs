@@ -66,7 +66,7 @@ impl AuthService {
         store::refresh_tokens::set_successor(
             &mut *tx,
             &token_id,
-            &token.seal_successor(&successor),
+            &token.seal_successor(&successor)?,
         )
         .await?;
         let idle_expires_at = (now + self.settings.idle_ttl).min(session.absolute_expires_at);
