@@ -2,9 +2,13 @@
 //! setting stops start-up with a message naming the variable instead of surfacing later.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use base64::Engine as _;
+use ipnet::IpNet;
+use secrecy::{SecretBox, SecretString};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,20 @@ pub struct AdminBootstrap {
     pub password: SecretString,
 }
 
+/// Where the key-encryption key that seals the signing keys comes from. It never lives in the
+/// database, so a dump or backup of the database alone cannot sign tokens.
+#[derive(Debug, Clone)]
+pub enum KeyEncryptionSource {
+    /// `LATCHKEY_KEY_ENCRYPTION_KEY`, already decoded.
+    Inline(Arc<SecretBox<[u8; 32]>>),
+    /// `LATCHKEY_KEY_ENCRYPTION_KEY_FILE`: a file holding the base64 key.
+    File(PathBuf),
+    /// The SQLite default: a file beside the database, created (mode 0600) on first start.
+    BesideDatabase(PathBuf),
+    /// An in-memory SQLite database: a random key that lives as long as the process.
+    Ephemeral,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -50,13 +68,95 @@ pub struct Config {
     pub refresh_grace: Duration,
     pub key_rotation: Duration,
     pub argon2: Argon2Params,
+    /// Password hashes that may wait for a free core; beyond this the answer is 503 `busy`.
+    pub argon2_queue: usize,
     pub rate_login_per_min: u32,
     pub rate_refresh_per_min: u32,
-    pub trust_proxy: bool,
+    /// Failed sign-ins per account per hour before that account is throttled (0: off).
+    pub rate_account_failures_per_hour: u32,
+    /// Proxies whose `X-Forwarded-For` entries are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    pub key_encryption: KeyEncryptionSource,
     pub admin: Option<AdminBootstrap>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/latchkey.db";
+pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
+
+/// The SQLite file a `sqlite:` URL names, or `None` for an in-memory database.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn key_encryption_source(env: &Env<'_>, database_url: &str) -> Result<KeyEncryptionSource, ConfigError> {
+    const INLINE: &str = "LATCHKEY_KEY_ENCRYPTION_KEY";
+    const FILE: &str = "LATCHKEY_KEY_ENCRYPTION_KEY_FILE";
+    match (env.string(INLINE), env.string(FILE)) {
+        (Some(_), Some(_)) => Err(ConfigError {
+            variable: INLINE,
+            message: format!("set either {INLINE} or {FILE}, not both"),
+        }),
+        (Some(raw), None) => decode_key_encryption_key(&raw)
+            .map(|key| KeyEncryptionSource::Inline(Arc::new(key)))
+            .map_err(|message| ConfigError {
+                variable: INLINE,
+                message,
+            }),
+        (None, Some(path)) => Ok(KeyEncryptionSource::File(PathBuf::from(path))),
+        (None, None) if database_url.starts_with("sqlite:") => Ok(match sqlite_path(database_url) {
+            Some(db) => {
+                let mut name = db.clone().into_os_string();
+                name.push(".key");
+                KeyEncryptionSource::BesideDatabase(PathBuf::from(name))
+            }
+            None => KeyEncryptionSource::Ephemeral,
+        }),
+        (None, None) => Err(ConfigError {
+            variable: INLINE,
+            message: format!(
+                "is required with PostgreSQL: the signing keys in the database are encrypted \
+                 under it. Generate one with `openssl rand -base64 32` and set {INLINE} or {FILE}; \
+                 keep it out of the database's backups"
+            ),
+        }),
+    }
+}
+
+/// Base64 (standard or URL-safe, padding optional) of exactly 32 bytes.
+pub fn decode_key_encryption_key(raw: &str) -> Result<SecretBox<[u8; 32]>, String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let trimmed = raw.trim().trim_end_matches('=');
+    let bytes = STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .map_err(|_| "must be base64 (for example from `openssl rand -base64 32`)".to_owned())?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))?;
+    Ok(SecretBox::new(Box::new(key)))
+}
+
+/// Comma- or space-separated CIDRs; a bare address means just that host.
+fn parse_networks(variable: &'static str, raw: &str) -> Result<Vec<IpNet>, ConfigError> {
+    raw.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| ConfigError {
+                    variable,
+                    message: format!("{item:?} is not a network like 10.0.0.0/8 or an address"),
+                })
+        })
+        .collect()
+}
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -94,7 +194,9 @@ impl Config {
             env.seconds("LATCHKEY_REFRESH_IDLE_TTL", 604_800, 10..=31_536_000)?;
         let refresh_absolute_ttl =
             env.seconds("LATCHKEY_REFRESH_ABSOLUTE_TTL", 2_592_000, 10..=31_536_000)?;
-        let refresh_grace = env.seconds("LATCHKEY_REFRESH_GRACE", 10, 0..=300)?;
+        // Short on purpose: every second of grace is a second in which a copied parent token
+        // can be replayed by the client that consumed it.
+        let refresh_grace = env.seconds("LATCHKEY_REFRESH_GRACE", 10, 0..=MAX_REFRESH_GRACE_SECS)?;
         let key_rotation = env.seconds("LATCHKEY_KEY_ROTATION", 2_592_000, 600..=31_536_000)?;
         if refresh_idle_ttl > refresh_absolute_ttl {
             return Err(ConfigError {
@@ -116,10 +218,26 @@ impl Config {
             p: env.number("LATCHKEY_ARGON2_P", defaults.p, 1..=64)?,
         };
 
+        let argon2_queue = env.number("LATCHKEY_ARGON2_QUEUE", 32, 0..=100_000)?;
+
         let rate_login_per_min = env.number("LATCHKEY_RATE_LOGIN_PER_MIN", 20, 0..=1_000_000)?;
         let rate_refresh_per_min =
             env.number("LATCHKEY_RATE_REFRESH_PER_MIN", 300, 0..=1_000_000)?;
-        let trust_proxy = env.boolean("LATCHKEY_TRUST_PROXY", false)?;
+        let rate_account_failures_per_hour =
+            env.number("LATCHKEY_RATE_ACCOUNT_FAILURES_PER_HOUR", 10, 0..=1_000_000)?;
+        if env.string("LATCHKEY_TRUST_PROXY").is_some() {
+            return Err(ConfigError {
+                variable: "LATCHKEY_TRUST_PROXY",
+                message: "was replaced by LATCHKEY_TRUSTED_PROXIES, a comma-separated list of \
+                          the proxies' networks (for example 10.0.0.0/8,fd00::/8)"
+                    .into(),
+            });
+        }
+        let trusted_proxies = parse_networks(
+            "LATCHKEY_TRUSTED_PROXIES",
+            &env.string("LATCHKEY_TRUSTED_PROXIES").unwrap_or_default(),
+        )?;
+        let key_encryption = key_encryption_source(&env, &database_url)?;
 
         let admin = match (
             env.string("LATCHKEY_ADMIN_EMAIL"),
@@ -154,9 +272,12 @@ impl Config {
             refresh_grace,
             key_rotation,
             argon2,
+            argon2_queue,
             rate_login_per_min,
             rate_refresh_per_min,
-            trust_proxy,
+            rate_account_failures_per_hour,
+            trusted_proxies,
+            key_encryption,
             admin,
         })
     }
@@ -252,18 +373,6 @@ impl Env<'_> {
     ) -> Result<Duration, ConfigError> {
         self.number(name, default, range).map(Duration::from_secs)
     }
-
-    fn boolean(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.string(name).map(|v| v.to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
-            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError {
-                variable: name,
-                message: format!("expected true or false, got {v:?}"),
-            }),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -299,23 +408,39 @@ mod tests {
             }
         );
         assert_eq!((c.rate_login_per_min, c.rate_refresh_per_min), (20, 300));
-        assert!(!c.trust_proxy);
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.rate_account_failures_per_hour, 10);
+        assert_eq!(c.argon2_queue, 32);
         assert!(c.admin.is_none());
+        match c.key_encryption {
+            KeyEncryptionSource::BesideDatabase(path) => {
+                assert_eq!(path, PathBuf::from("data/latchkey.db.key"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn good_values_are_read() {
         let c = config(&[
             ("DATABASE_URL", "postgres://127.0.0.1/test"),
+            ("LATCHKEY_KEY_ENCRYPTION_KEY", KEK),
             ("LATCHKEY_ACCESS_TTL", "30"),
-            ("LATCHKEY_TRUST_PROXY", "true"),
+            ("LATCHKEY_TRUSTED_PROXIES", "10.0.0.7/8, 192.168.1.1 fd00::/8"),
             ("LATCHKEY_PUBLIC_ORIGIN", "https://auth.example.com/"),
             ("LATCHKEY_ADMIN_EMAIL", "root@example.com"),
             ("LATCHKEY_ADMIN_PASSWORD", "correct horse"),
         ])
         .unwrap();
         assert_eq!(c.access_ttl, Duration::from_secs(30));
-        assert!(c.trust_proxy);
+        assert_eq!(
+            c.trusted_proxies
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["10.0.0.0/8", "192.168.1.1/32", "fd00::/8"]
+        );
+        assert!(matches!(c.key_encryption, KeyEncryptionSource::Inline(_)));
         assert_eq!(c.public_origin, "https://auth.example.com");
         assert_eq!(c.admin.unwrap().email, "root@example.com");
     }
@@ -327,7 +452,13 @@ mod tests {
             ("LATCHKEY_ACCESS_TTL", "-1"),
             ("LATCHKEY_ACCESS_TTL", "0"),
             ("LATCHKEY_REFRESH_GRACE", "100000"),
-            ("LATCHKEY_TRUST_PROXY", "maybe"),
+            ("LATCHKEY_REFRESH_GRACE", "61"),
+            ("LATCHKEY_TRUST_PROXY", "true"),
+            ("LATCHKEY_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("LATCHKEY_TRUSTED_PROXIES", "proxy.internal"),
+            ("LATCHKEY_KEY_ENCRYPTION_KEY", "not base64!"),
+            ("LATCHKEY_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
+            ("LATCHKEY_ARGON2_QUEUE", "-1"),
             ("LATCHKEY_ARGON2_M_KIB", "16"),
             ("LEPTOS_SITE_ADDR", "localhost"),
             ("LATCHKEY_PUBLIC_ORIGIN", "http://auth.example.com"),
@@ -345,6 +476,42 @@ mod tests {
             assert_eq!(err.variable, expected, "{name}={value}");
             assert!(err.to_string().starts_with(expected), "{err}");
         }
+    }
+
+    const KEK: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+
+    #[test]
+    fn postgres_needs_a_key_encryption_key_and_says_which_variable() {
+        let err = config(&[("DATABASE_URL", "postgres://127.0.0.1/test")]).unwrap_err();
+        assert_eq!(err.variable, "LATCHKEY_KEY_ENCRYPTION_KEY");
+        assert!(err.message.contains("LATCHKEY_KEY_ENCRYPTION_KEY_FILE"), "{err}");
+        let both = config(&[
+            ("LATCHKEY_KEY_ENCRYPTION_KEY", KEK),
+            ("LATCHKEY_KEY_ENCRYPTION_KEY_FILE", "/run/secrets/kek"),
+        ])
+        .unwrap_err();
+        assert_eq!(both.variable, "LATCHKEY_KEY_ENCRYPTION_KEY");
+        let file = config(&[
+            ("DATABASE_URL", "postgres://127.0.0.1/test"),
+            ("LATCHKEY_KEY_ENCRYPTION_KEY_FILE", "/run/secrets/kek"),
+        ])
+        .unwrap();
+        assert!(matches!(file.key_encryption, KeyEncryptionSource::File(p) if p == PathBuf::from("/run/secrets/kek")));
+    }
+
+    #[test]
+    fn key_encryption_key_accepts_both_base64_alphabets() {
+        use secrecy::ExposeSecret;
+        let standard = decode_key_encryption_key(KEK).unwrap();
+        let url_safe = decode_key_encryption_key(&KEK.replace('+', "-").replace('/', "_")).unwrap();
+        assert_eq!(standard.expose_secret(), url_safe.expose_secret());
+        assert!(decode_key_encryption_key(&KEK[..40]).is_err());
+    }
+
+    #[test]
+    fn in_memory_sqlite_gets_an_ephemeral_key() {
+        let c = config(&[("DATABASE_URL", "sqlite::memory:")]).unwrap();
+        assert!(matches!(c.key_encryption, KeyEncryptionSource::Ephemeral));
     }
 
     #[test]

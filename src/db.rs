@@ -1,6 +1,7 @@
 //! The database pool. One sqlx `AnyPool` serves both engines, so every query is written once;
 //! SQL that differs lives only in the per-engine migration folders.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -23,6 +24,11 @@ pub struct Db {
 pub enum DbError {
     #[error("could not create the SQLite directory {path}: {source}")]
     CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("could not create the SQLite database {path}: {source}")]
+    CreateFile {
         path: String,
         source: std::io::Error,
     },
@@ -73,23 +79,18 @@ impl Db {
 
 async fn connect_sqlite(url: &str) -> Result<AnyPool, DbError> {
     let mut url = url.to_owned();
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    if !path.is_empty() && path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(&path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+    if let Some(path) = crate::config::sqlite_path(&url) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            create_private_dir(dir).map_err(|source| DbError::CreateDir {
                 path: dir.display().to_string(),
                 source,
             })?;
         }
+        // SQLite gives its -wal and -shm files the database file's permissions.
+        make_private_file(&path).map_err(|source| DbError::CreateFile {
+            path: path.display().to_string(),
+            source,
+        })?;
         if !url.contains("mode=") {
             url.push_str(if url.contains('?') {
                 "&mode=rwc"
@@ -117,4 +118,41 @@ async fn connect_sqlite(url: &str) -> Result<AnyPool, DbError> {
         .connect_with(options)
         .await
         .map_err(DbError::Connect)
+}
+
+/// Creates a directory (and its parents) readable by the owner only. An existing directory is
+/// left as it is: it may be shared on purpose.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the database file owner-only, or takes group and other access away from an existing
+/// one: it holds password hashes, sessions and the sealed signing keys.
+fn make_private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => return Ok(()),
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o700))?;
+            tracing::warn!(path = %path.display(), "the database file was readable by other users; it is now owner-only");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

@@ -2,7 +2,7 @@ use std::io::Read;
 
 use clap::{Parser, Subcommand};
 use latchkey::auth::clock::SystemClock;
-use latchkey::auth::AuthService;
+use latchkey::auth::{AdminCreation, AuthService};
 use latchkey::config::Config;
 use latchkey::db::Db;
 use latchkey::{startup, telemetry};
@@ -31,8 +31,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminAction {
-    /// Create an admin, or promote an existing account. The password is read from stdin.
+    /// Create a new admin account. The password is read from stdin. Refuses an email that
+    /// already has an account (see `promote`).
     Create {
+        #[arg(long)]
+        email: String,
+    },
+    /// Make an existing account an admin. Every session of the account ends.
+    Promote {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password for an account, read from stdin. Every session of the account ends.
+    ResetPassword {
         #[arg(long)]
         email: String,
     },
@@ -44,9 +55,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
-        Command::Admin {
-            action: AdminAction::Create { email },
-        } => create_admin(&email).await,
+        Command::Admin { action } => admin(action).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -69,15 +78,63 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_admin(email: &str) -> anyhow::Result<()> {
+async fn admin(action: AdminAction) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password)?;
-    let password = password.trim_end_matches(['\r', '\n']).to_owned();
     let db = Db::connect(&config.database_url).await?;
     let auth = AuthService::start(db, &config, std::sync::Arc::new(SystemClock)).await?;
-    let id = auth.bootstrap_admin(email, &password.into()).await?;
-    let email = latchkey::auth::domain::Email::parse(email)?;
-    println!("admin {} ready (id {id})", email.as_str());
+    match action {
+        AdminAction::Create { email } => {
+            let email = normalised(&email)?;
+            match auth.create_admin(&email, &password_from_stdin()?).await? {
+                AdminCreation::Created { id } => println!("admin {email} created (id {id})"),
+                AdminCreation::AlreadyExists { .. } => anyhow::bail!(
+                    "{email} already has an account; nothing was changed. To make it an admin \
+                     run `latchkey admin promote --email {email}` (this ends all its sessions)"
+                ),
+            }
+        }
+        AdminAction::Promote { email } => {
+            let email = normalised(&email)?;
+            let done = auth
+                .promote_to_admin(&email)
+                .await
+                .map_err(|e| no_account(e, &email))?;
+            println!(
+                "{email} is now an admin (id {}); {} session(s) ended",
+                done.id, done.ended_sessions
+            );
+        }
+        AdminAction::ResetPassword { email } => {
+            let email = normalised(&email)?;
+            let done = auth
+                .reset_password(&email, &password_from_stdin()?)
+                .await
+                .map_err(|e| no_account(e, &email))?;
+            println!(
+                "password of {email} reset (id {}); {} session(s) ended",
+                done.id, done.ended_sessions
+            );
+        }
+    }
     Ok(())
+}
+
+fn normalised(email: &str) -> anyhow::Result<String> {
+    Ok(latchkey::auth::domain::Email::parse(email)?
+        .as_str()
+        .to_owned())
+}
+
+fn no_account(err: latchkey::auth::AuthError, email: &str) -> anyhow::Error {
+    match err {
+        latchkey::auth::AuthError::NotFound => anyhow::anyhow!("no account has the email {email}"),
+        other => other.into(),
+    }
+}
+
+/// The whole of stdin, without the final line break, so `echo pw |` and a here-string work.
+fn password_from_stdin() -> anyhow::Result<secrecy::SecretString> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned().into())
 }

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::clock::{Clock, SystemClock};
-use crate::auth::AuthService;
+use crate::auth::{AdminCreation, AuthService};
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::backend::EngineBackend;
@@ -60,8 +60,19 @@ pub async fn build_state_with_clock(
     let db = Db::connect(&config.database_url).await?;
     let auth = AuthService::start(db.clone(), &config, clock).await?;
     if let Some(admin) = &config.admin {
-        auth.bootstrap_admin(&admin.email, &admin.password).await?;
-        tracing::info!(email = %admin.email, "admin account ensured");
+        match auth.create_admin(&admin.email, &admin.password).await? {
+            AdminCreation::Created { id } => {
+                tracing::info!(email = %admin.email, %id, "admin account created from LATCHKEY_ADMIN_EMAIL")
+            }
+            AdminCreation::AlreadyExists { role, disabled, .. } => tracing::warn!(
+                email = %admin.email,
+                role = role.as_str(),
+                disabled,
+                "LATCHKEY_ADMIN_EMAIL names an existing account; start-up changes nothing about it \
+                 (no promotion, no password reset, no re-enabling). Use `latchkey admin promote` \
+                 or `latchkey admin reset-password` to change it deliberately"
+            ),
+        }
     }
     let backend = Arc::new(EngineBackend::new(auth.clone(), &config));
     Ok(AppState {

@@ -73,7 +73,14 @@ impl AccessTokens {
         self.ttl_secs
     }
 
-    pub fn issue(&self, subject: &Subject<'_>, now: i64) -> Result<String, AuthError> {
+    /// Signs a token valid from `now` for the TTL, but never past `not_after`; returns it with
+    /// its expiry.
+    pub fn issue(
+        &self,
+        subject: &Subject<'_>,
+        now: i64,
+        not_after: i64,
+    ) -> Result<(String, i64), AuthError> {
         let keys = self.keys.current();
         let (kid, key) = keys
             .signer()
@@ -90,10 +97,12 @@ impl AccessTokens {
             email: subject.email.into(),
             iat: now,
             nbf: now,
-            exp: now + self.ttl_secs,
+            exp: (now + self.ttl_secs).min(not_after),
             jti: super::domain::new_id(),
         };
-        jsonwebtoken::encode(&header, &claims, key).map_err(|e| AuthError::Internal(e.into()))
+        let token = jsonwebtoken::encode(&header, &claims, key)
+            .map_err(|e| AuthError::Internal(e.into()))?;
+        Ok((token, claims.exp))
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, AuthError> {
@@ -122,6 +131,11 @@ impl AccessTokens {
         let now = self.clock.now();
         let leeway = LEEWAY_SECS as i64;
         if claims.nbf > now + leeway || claims.iat > now + leeway {
+            return Err(AuthError::InvalidToken);
+        }
+        // A token living longer than the configured TTL was minted under an older, longer TTL:
+        // the revocation list only remembers one current TTL back, so it might be revoked.
+        if claims.exp - claims.iat > self.ttl_secs {
             return Err(AuthError::InvalidToken);
         }
         if claims.exp + leeway <= now {

@@ -9,7 +9,7 @@ use super::device::ClientInfo;
 use super::domain::{new_id, Email, NewPassword, RevokeReason, Role};
 use super::error::AuthError;
 use super::events::EventKind;
-use super::service::{AuthService, Issued, Principal};
+use super::service::{AuthService, Issued, Liveness, Principal};
 
 impl AuthService {
     pub async fn register(
@@ -56,9 +56,41 @@ impl AuthService {
         if password.chars().count() > super::domain::PASSWORD_MAX_CHARS {
             return Err(AuthError::InvalidCredentials);
         }
-        let user = match Email::parse(email) {
-            Ok(email) => store::users::by_email(&self.db.pool, email.as_str()).await?,
-            Err(_) => None,
+        let email = Email::parse(email).ok();
+        // Invalid emails share one throttle key: they can never match anyway.
+        let account = email.as_ref().map_or("", Email::as_str).to_owned();
+        if let Some(retry_after) = self.throttle.retry_after(&account) {
+            if !self.seen_before(email.as_ref(), client).await? {
+                return Err(AuthError::RateLimited { retry_after });
+            }
+        }
+        // A concurrent rehash by another login of the same account can change the hash between
+        // our verify and our write; one more round then verifies against the new hash.
+        for _ in 0..2 {
+            match self.try_login(email.as_ref(), password, client).await {
+                Err(LoginFailure::HashChanged) => continue,
+                Err(LoginFailure::Refused(err)) => {
+                    if matches!(err, AuthError::InvalidCredentials) {
+                        self.throttle.record_failure(&account);
+                    }
+                    return Err(err);
+                }
+                Ok(issued) => return Ok(issued),
+            }
+        }
+        self.throttle.record_failure(&account);
+        Err(AuthError::InvalidCredentials)
+    }
+
+    async fn try_login(
+        &self,
+        email: Option<&Email>,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Issued, LoginFailure> {
+        let user = match email {
+            Some(email) => store::users::by_email(&self.db.pool, email.as_str()).await?,
+            None => None,
         };
         let verification = self
             .hasher
@@ -82,23 +114,35 @@ impl AuthService {
                         }
                     });
                 }
-                return Err(AuthError::InvalidCredentials);
+                return Err(AuthError::InvalidCredentials.into());
             }
         };
         if user.disabled_at.is_some() {
-            return Err(AuthError::AccountDisabled);
+            return Err(AuthError::AccountDisabled.into());
         }
-        let mut current_hash = user.password_hash.clone();
-        if verification.needs_rehash {
-            let hash = self.hasher.hash(password).await?;
-            store::users::set_password_hash(&self.db.pool, &user.id, &hash, now).await?;
-            current_hash = hash;
-        }
+        let rehashed = match verification.needs_rehash {
+            true => Some(self.hasher.hash(password).await?),
+            false => None,
+        };
         let mut tx = self.begin().await?;
-        // The password was checked outside the transaction; if it changed or the account was
-        // disabled meanwhile, this finds no row and no session is created.
-        if !store::users::lock_if_unchanged(&mut *tx, &user.id, &current_hash).await? {
-            return Err(AuthError::InvalidCredentials);
+        // The password was checked outside the transaction. Both statements below match only
+        // while the hash is still the one verified (compare-and-swap) and the account enabled;
+        // they also take the user's row lock, which every revoke-all path takes too.
+        let unchanged = match &rehashed {
+            Some(new) => {
+                store::users::replace_password_hash(&mut *tx, &user.id, &user.password_hash, new, now)
+                    .await?
+            }
+            None => false,
+        } || store::users::lock_if_unchanged(&mut *tx, &user.id, &user.password_hash).await?;
+        if !unchanged {
+            return Err(LoginFailure::HashChanged);
+        }
+        let enabled = store::users::by_id(&mut *tx, &user.id)
+            .await?
+            .is_some_and(|u| u.disabled_at.is_none());
+        if !enabled {
+            return Err(AuthError::AccountDisabled.into());
         }
         let issued = self.start_session(&mut tx, &user, client, now).await?;
         self.event(&user.id, EventKind::LoginSucceeded, now)
@@ -111,6 +155,20 @@ impl AuthService {
         Ok(issued)
     }
 
+    /// Whether this client has held a session of the account (same browser and network).
+    async fn seen_before(&self, email: Option<&Email>, client: &ClientInfo) -> Result<bool, AuthError> {
+        let Some(email) = email else {
+            return Ok(false);
+        };
+        let Some(user) = store::users::by_email(&self.db.pool, email.as_str()).await? else {
+            return Ok(false);
+        };
+        let known = store::sessions::recent_clients(&self.db.pool, &user.id, KNOWN_CLIENTS).await?;
+        Ok(known
+            .iter()
+            .any(|(user_agent, ip)| super::binding::seen_before(client, user_agent, ip)))
+    }
+
     pub async fn change_password(
         &self,
         who: &Principal,
@@ -119,85 +177,197 @@ impl AuthService {
         revoke_other_sessions: bool,
     ) -> Result<u64, AuthError> {
         let new = NewPassword::parse(new)?;
-        let user = store::users::by_id(&self.db.pool, &who.user_id)
-            .await?
-            .ok_or(AuthError::Unauthenticated)?;
-        if !self
-            .hasher
-            .verify(current, Some(&user.password_hash))
-            .await?
-            .matches
-        {
-            return Err(AuthError::WrongCurrentPassword);
+        for _ in 0..2 {
+            let user = store::users::by_id(&self.db.pool, &who.user_id)
+                .await?
+                .ok_or(AuthError::Unauthenticated)?;
+            if !self
+                .hasher
+                .verify(current, Some(&user.password_hash))
+                .await?
+                .matches
+            {
+                return Err(AuthError::WrongCurrentPassword);
+            }
+            let hash = self.hasher.hash(new.expose()).await?;
+            let now = self.now();
+            let mut tx = self.begin().await?;
+            // Only over the hash just verified: if another change (or a rehash) landed first,
+            // verify again against what is stored now.
+            if !store::users::replace_password_hash(&mut *tx, &user.id, &user.password_hash, &hash, now)
+                .await?
+            {
+                continue;
+            }
+            // Under the user's row lock: a session revoked meanwhile cannot change the password.
+            let caller = store::sessions::get(&mut *tx, &who.session_id).await?;
+            if !caller.is_some_and(|s| matches!(self.liveness(&s, now), Liveness::Alive)) {
+                return Err(AuthError::SessionRevoked);
+            }
+            self.event(&user.id, EventKind::PasswordChanged, now)
+                .session(&who.session_id)
+                .save(&mut *tx)
+                .await?;
+            let ended = if revoke_other_sessions {
+                self.revoke_all(
+                    &mut tx,
+                    &user.id,
+                    Some(&who.session_id),
+                    RevokeReason::PasswordChanged,
+                    None,
+                    now,
+                )
+                .await?
+            } else {
+                Vec::new()
+            };
+            tx.commit().await?;
+            self.forget_sessions(&ended, now);
+            return Ok(ended.len() as u64);
         }
-        let hash = self.hasher.hash(new.expose()).await?;
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        store::users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
-        self.event(&user.id, EventKind::PasswordChanged, now)
-            .session(&who.session_id)
-            .save(&mut *tx)
-            .await?;
-        let ended = if revoke_other_sessions {
-            self.revoke_all(
-                &mut tx,
-                &user.id,
-                Some(&who.session_id),
-                RevokeReason::PasswordChanged,
-                None,
-                now,
-            )
-            .await?
-        } else {
-            Vec::new()
-        };
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
-        Ok(ended.len() as u64)
+        Err(AuthError::WrongCurrentPassword)
     }
 
-    /// Creates the admin, or promotes an existing account and resets its password.
-    pub async fn bootstrap_admin(
+    /// Creates an administrator account. Never touches an existing account: the email may have
+    /// been registered by someone else first, and promoting it would hand them admin rights.
+    pub async fn create_admin(
         &self,
         email: &str,
         password: &secrecy::SecretString,
-    ) -> Result<String, AuthError> {
+    ) -> Result<AdminCreation, AuthError> {
+        let email = Email::parse(email)?;
+        let password = NewPassword::parse(password.expose_secret())?;
+        if let Some(existing) = store::users::by_email(&self.db.pool, email.as_str()).await? {
+            return Ok(AdminCreation::AlreadyExists {
+                id: existing.id,
+                role: Role::parse(&existing.role),
+                disabled: existing.disabled_at.is_some(),
+            });
+        }
+        let hash = self.hasher.hash(password.expose()).await?;
+        let now = self.now();
+        let user = UserRow {
+            id: new_id(),
+            email: email.as_str().to_owned(),
+            password_hash: hash,
+            role: Role::Admin.as_str().to_owned(),
+            disabled_at: None,
+            created_at: now,
+        };
+        let mut tx = self.begin().await?;
+        if !store::users::insert(&mut *tx, &user).await? {
+            let existing = store::users::by_email(&mut *tx, email.as_str())
+                .await?
+                .ok_or(AuthError::EmailTaken)?;
+            return Ok(AdminCreation::AlreadyExists {
+                id: existing.id,
+                role: Role::parse(&existing.role),
+                disabled: existing.disabled_at.is_some(),
+            });
+        }
+        self.event(&user.id, EventKind::Registered, now)
+            .detail("admin bootstrap")
+            .save(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(AdminCreation::Created { id: user.id })
+    }
+
+    /// Makes an existing account an administrator, deliberately (the CLI). Every session the
+    /// account had ends: whoever registered the email before it was meant to be an admin must
+    /// not refresh into an admin token.
+    pub async fn promote_to_admin(&self, email: &str) -> Result<AccountChange, AuthError> {
+        let email = Email::parse(email)?;
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let user = store::users::by_email(&mut *tx, email.as_str())
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        store::users::set_role(&mut *tx, &user.id, Role::Admin.as_str(), now).await?;
+        self.event(&user.id, EventKind::RoleChanged, now)
+            .detail("admin")
+            .save(&mut *tx)
+            .await?;
+        let ended = self
+            .revoke_all(&mut tx, &user.id, None, RevokeReason::PromotedToAdmin, None, now)
+            .await?;
+        tx.commit().await?;
+        self.forget_sessions(&ended, now);
+        self.revocations.revoke_user_tokens_before(&user.id, now);
+        Ok(AccountChange {
+            id: user.id,
+            ended_sessions: ended.len() as u64,
+        })
+    }
+
+    /// Sets a new password, deliberately (the CLI), and ends every session of the account.
+    pub async fn reset_password(
+        &self,
+        email: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<AccountChange, AuthError> {
         let email = Email::parse(email)?;
         let password = NewPassword::parse(password.expose_secret())?;
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
-        let id = match store::users::by_email(&mut *tx, email.as_str()).await? {
-            Some(existing) => {
-                store::users::set_role(&mut *tx, &existing.id, Role::Admin.as_str(), now).await?;
-                store::users::set_password_hash(&mut *tx, &existing.id, &hash, now).await?;
-                store::users::set_disabled_at(&mut *tx, &existing.id, None, now).await?;
-                if existing.role != Role::Admin.as_str() {
-                    self.event(&existing.id, EventKind::RoleChanged, now)
-                        .detail("admin")
-                        .save(&mut *tx)
-                        .await?;
-                }
-                existing.id
-            }
-            None => {
-                let user = UserRow {
-                    id: new_id(),
-                    email: email.as_str().to_owned(),
-                    password_hash: hash,
-                    role: Role::Admin.as_str().to_owned(),
-                    disabled_at: None,
-                    created_at: now,
-                };
-                store::users::insert(&mut *tx, &user).await?;
-                self.event(&user.id, EventKind::Registered, now)
-                    .detail("admin bootstrap")
-                    .save(&mut *tx)
-                    .await?;
-                user.id
-            }
-        };
+        let user = store::users::by_email(&mut *tx, email.as_str())
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        store::users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
+        self.event(&user.id, EventKind::PasswordReset, now)
+            .save(&mut *tx)
+            .await?;
+        let ended = self
+            .revoke_all(&mut tx, &user.id, None, RevokeReason::PasswordReset, None, now)
+            .await?;
         tx.commit().await?;
-        Ok(id)
+        self.forget_sessions(&ended, now);
+        self.revocations.revoke_user_tokens_before(&user.id, now);
+        Ok(AccountChange {
+            id: user.id,
+            ended_sessions: ended.len() as u64,
+        })
     }
+}
+
+/// How many of an account's most recent sessions count as its known clients.
+const KNOWN_CLIENTS: i64 = 50;
+
+enum LoginFailure {
+    /// The stored hash changed after it was verified; verify again.
+    HashChanged,
+    Refused(AuthError),
+}
+
+impl From<AuthError> for LoginFailure {
+    fn from(err: AuthError) -> Self {
+        LoginFailure::Refused(err)
+    }
+}
+
+impl From<sqlx::Error> for LoginFailure {
+    fn from(err: sqlx::Error) -> Self {
+        LoginFailure::Refused(err.into())
+    }
+}
+
+/// What `create_admin` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminCreation {
+    Created {
+        id: String,
+    },
+    /// Nothing was changed: the email already has an account.
+    AlreadyExists {
+        id: String,
+        role: Role,
+        disabled: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountChange {
+    pub id: String,
+    pub ended_sessions: u64,
 }

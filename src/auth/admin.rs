@@ -8,7 +8,7 @@ use crate::store::users::UserSummary;
 use super::domain::{parse_id, RevokeReason, Role};
 use super::error::AuthError;
 use super::events::EventKind;
-use super::service::{AuthService, EndedSessionView, Principal, SessionView};
+use super::service::{AuthService, EndedSessionView, Liveness, Principal, SessionView};
 
 pub const MAX_PAGE: i64 = 100;
 
@@ -18,8 +18,18 @@ impl AuthService {
             return Err(AuthError::Forbidden);
         }
         match store::users::by_id(&self.db.pool, &who.user_id).await? {
-            Some(user) if user.role == Role::Admin.as_str() && user.disabled_at.is_none() => Ok(()),
-            _ => Err(AuthError::Forbidden),
+            Some(user) if user.role == Role::Admin.as_str() && user.disabled_at.is_none() => {}
+            _ => return Err(AuthError::Forbidden),
+        }
+        // Admin calls already read the database, so they also confirm the session itself is
+        // live: a token of an ended session (or one signed with a leaked key for a made-up
+        // session) gets nothing here even where the revocation list has not heard of it.
+        let session = store::sessions::get(&self.db.pool, &who.session_id).await?;
+        match session {
+            Some(s) if s.user_id == who.user_id && matches!(self.liveness(&s, self.now()), Liveness::Alive) => {
+                Ok(())
+            }
+            _ => Err(AuthError::SessionRevoked),
         }
     }
 

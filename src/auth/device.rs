@@ -27,6 +27,34 @@ impl ClientInfo {
     }
 }
 
+/// The network an address belongs to, as text: IPv4 /24, IPv6 /64 (what one household, office
+/// or phone usually holds). Unparseable input is its own network.
+pub fn network_of(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>().map(canonical) {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{prefix}/64")
+        }
+        Err(_) => ip.to_owned(),
+    }
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`, from dual-stack sockets) are the IPv4 client.
+pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(std::net::IpAddr::V4)
+            .unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
 pub fn device_label(user_agent: &str) -> String {
     if user_agent.trim().is_empty() {
         return "Unknown device".into();
@@ -66,6 +94,14 @@ mod tests {
             device_label(firefox)
         );
         assert_eq!(device_label(""), "Unknown device");
+    }
+
+    #[test]
+    fn networks_group_a_household_or_a_phone() {
+        assert_eq!(network_of("198.51.100.7"), "198.51.100.0/24");
+        assert_eq!(network_of("::ffff:198.51.100.7"), "198.51.100.0/24");
+        assert_eq!(network_of("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+        assert_eq!(network_of("unknown"), "unknown");
     }
 
     #[test]

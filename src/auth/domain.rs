@@ -84,6 +84,11 @@ pub enum RevokeReason {
     AccountDisabled,
     RefreshReused,
     Expired,
+    /// The account was made an administrator (`latchkey admin promote`): whoever held a
+    /// session before must prove the password again.
+    PromotedToAdmin,
+    /// An operator reset the password (`latchkey admin reset-password`).
+    PasswordReset,
 }
 
 impl RevokeReason {
@@ -97,6 +102,8 @@ impl RevokeReason {
             Self::AccountDisabled => "account_disabled",
             Self::RefreshReused => "refresh_reused",
             Self::Expired => "expired",
+            Self::PromotedToAdmin => "promoted_to_admin",
+            Self::PasswordReset => "password_reset",
         }
     }
 
@@ -110,6 +117,8 @@ impl RevokeReason {
             "account_disabled" => Self::AccountDisabled,
             "refresh_reused" => Self::RefreshReused,
             "expired" => Self::Expired,
+            "promoted_to_admin" => Self::PromotedToAdmin,
+            "password_reset" => Self::PasswordReset,
             _ => return None,
         })
     }

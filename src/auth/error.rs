@@ -40,6 +40,8 @@ pub enum AuthError {
     NotFound,
     #[error("too many attempts; try again in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    #[error("the server is busy; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("the database is unavailable")]
     Unavailable(#[source] sqlx::Error),
     #[error("internal error")]

@@ -14,11 +14,13 @@ pub enum EventKind {
     LoginSucceeded,
     LoginFailed,
     RefreshReused,
+    RefreshGraceReplay,
     SessionRevoked,
     PasswordChanged,
     AccountDisabled,
     AccountEnabled,
     RoleChanged,
+    PasswordReset,
 }
 
 impl EventKind {
@@ -28,11 +30,13 @@ impl EventKind {
             Self::LoginSucceeded => "login_succeeded",
             Self::LoginFailed => "login_failed",
             Self::RefreshReused => "refresh_reused",
+            Self::RefreshGraceReplay => "refresh_grace_replay",
             Self::SessionRevoked => "session_revoked",
             Self::PasswordChanged => "password_changed",
             Self::AccountDisabled => "account_disabled",
             Self::AccountEnabled => "account_enabled",
             Self::RoleChanged => "role_changed",
+            Self::PasswordReset => "password_reset",
         }
     }
 }

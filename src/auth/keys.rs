@@ -16,6 +16,7 @@ use crate::db::Db;
 use crate::store;
 
 use super::error::AuthError;
+use super::key_encryption::KeyEncryptionKey;
 
 /// How long a new key is published before it may sign: longer than the reload interval, so
 /// every instance knows it first.
@@ -49,10 +50,11 @@ pub struct SigningKeys {
     current: RwLock<Arc<KeySet>>,
     rotation_secs: i64,
     access_ttl_secs: i64,
+    kek: KeyEncryptionKey,
 }
 
 impl SigningKeys {
-    pub fn new(rotation_secs: i64, access_ttl_secs: i64) -> Self {
+    pub fn new(rotation_secs: i64, access_ttl_secs: i64, kek: KeyEncryptionKey) -> Self {
         let empty = KeySet {
             signer: None,
             verifiers: HashMap::new(),
@@ -62,7 +64,22 @@ impl SigningKeys {
             current: RwLock::new(Arc::new(empty)),
             rotation_secs,
             access_ttl_secs,
+            kek,
         }
+    }
+
+    /// Seals private keys an older version stored in plain text. Runs at start, before the
+    /// key set is loaded, so upgrading needs no manual step.
+    pub async fn seal_plaintext_keys(&self, db: &Db) -> Result<usize, AuthError> {
+        let rows = store::keys::unsealed(&db.pool).await?;
+        for row in &rows {
+            let sealed = self.kek.seal(&row.kid, &row.private_der)?;
+            store::keys::seal(&db.pool, &row.kid, &sealed).await?;
+        }
+        if !rows.is_empty() {
+            tracing::info!(count = rows.len(), "sealed signing keys that were stored in plain text");
+        }
+        Ok(rows.len())
     }
 
     pub fn current(&self) -> Arc<KeySet> {
@@ -83,23 +100,28 @@ impl SigningKeys {
             rows = store::keys::published(&db.pool, now).await?;
         }
         store::keys::delete_unpublished(&db.pool, now).await?;
-        let set = build_key_set(&rows, now)?;
+        let set = build_key_set(&rows, now, &self.kek)?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         Ok(())
     }
 
     fn generate(&self, now: i64) -> Result<store::keys::KeyRow, AuthError> {
-        let key = SigningKey::generate(&mut rand::rngs::OsRng);
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, seed.as_mut());
+        let key = SigningKey::from_bytes(&seed);
         let der = key
             .to_pkcs8_der()
             .map_err(|e| AuthError::Internal(anyhow::anyhow!("pkcs8: {e}")))?
             .as_bytes()
             .to_vec();
+        let der = zeroize::Zeroizing::new(der);
         let x = URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes());
+        let kid = thumbprint(&x);
         let sign_until = now + self.rotation_secs;
         Ok(store::keys::KeyRow {
-            kid: thumbprint(&x),
-            private_der: der,
+            private_sealed: Some(self.kek.seal(&kid, &der)?),
+            private_der: Vec::new(),
+            kid,
             public_x: x,
             created_at: now,
             sign_until,
@@ -108,7 +130,11 @@ impl SigningKeys {
     }
 }
 
-fn build_key_set(rows: &[store::keys::KeyRow], now: i64) -> Result<KeySet, AuthError> {
+fn build_key_set(
+    rows: &[store::keys::KeyRow],
+    now: i64,
+    kek: &KeyEncryptionKey,
+) -> Result<KeySet, AuthError> {
     let mut verifiers = HashMap::new();
     let mut jwks = Vec::new();
     for row in rows {
@@ -130,8 +156,22 @@ fn build_key_set(rows: &[store::keys::KeyRow], now: i64) -> Result<KeySet, AuthE
         .filter(|k| k.created_at + PREPUBLISH_SECS <= now)
         .max_by(newest)
         .or_else(|| rows.iter().filter(can_sign).max_by(newest));
-    let signer =
-        signer_row.map(|row| (row.kid.clone(), EncodingKey::from_ed_der(&row.private_der)));
+    let signer = match signer_row {
+        Some(row) => {
+            let sealed = row.private_sealed.as_deref().ok_or_else(|| {
+                AuthError::Internal(anyhow::anyhow!("signing key {} is not sealed", row.kid))
+            })?;
+            let der = zeroize::Zeroizing::new(kek.open(&row.kid, sealed).map_err(|e| {
+                AuthError::Internal(anyhow::Error::new(e).context(
+                    "the key-encryption key (LATCHKEY_KEY_ENCRYPTION_KEY, \
+                     LATCHKEY_KEY_ENCRYPTION_KEY_FILE or the .key file beside the SQLite \
+                     database) is not the one the signing keys were sealed with",
+                ))
+            })?);
+            Some((row.kid.clone(), EncodingKey::from_ed_der(&der)))
+        }
+        None => None,
+    };
     Ok(KeySet {
         signer,
         verifiers,

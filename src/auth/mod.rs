@@ -2,14 +2,18 @@
 //! revocation. No HTTP or Leptos types here; `crate::http` adapts it to the web.
 
 pub mod access_tokens;
+pub mod binding;
 pub mod clock;
 pub mod device;
 pub mod domain;
 pub mod error;
+pub mod jwt_crypto;
+pub mod key_encryption;
 pub mod keys;
 pub mod passwords;
 pub mod refresh_tokens;
 pub mod revocations;
+pub mod throttle;
 
 mod accounts;
 mod admin;
@@ -18,6 +22,7 @@ mod rotation;
 mod service;
 mod sessions;
 
+pub use accounts::{AccountChange, AdminCreation};
 pub use device::ClientInfo;
 pub use error::AuthError;
 pub use events::EventKind;

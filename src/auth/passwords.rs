@@ -1,7 +1,11 @@
 //! argon2id hashing on the blocking pool, behind a semaphore sized to the cores, so a login
-//! flood queues here instead of starving the async workers or exhausting memory.
+//! flood cannot starve the async workers or exhaust memory. The queue in front of the
+//! semaphore is bounded in length and in waiting time: beyond either, the caller is told at once
+//! that the server is busy instead of waiting behind an attacker's flood.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::anyhow;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -12,10 +16,17 @@ use crate::config::Argon2Params;
 
 use super::error::AuthError;
 
+/// The longest a hash waits for a core before the caller gets `busy`.
+const MAX_WAIT: Duration = Duration::from_secs(3);
+/// What `busy` tells clients to wait: the queue drains in well under this.
+const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
     /// A real hash of a random password: unknown emails are verified against it so that they
     /// cost the same time as a wrong password.
     dummy_hash: Arc<str>,
@@ -27,17 +38,28 @@ pub struct Verification {
 }
 
 impl PasswordHasher {
-    pub fn new(config: Argon2Params) -> anyhow::Result<Self> {
-        let params = Params::new(config.m_kib, config.t, config.p, None)
-            .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
+    /// `max_waiting`: how many hashes may wait for a free core.
+    pub fn new(config: Argon2Params, max_waiting: usize) -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        Self::with_concurrency(config, cores, max_waiting)
+    }
+
+    pub fn with_concurrency(
+        config: Argon2Params,
+        concurrency: usize,
+        max_waiting: usize,
+    ) -> anyhow::Result<Self> {
+        let params = Params::new(config.m_kib, config.t, config.p, None)
+            .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
         let dummy_password = super::refresh_tokens::random_base64url::<16>();
         let dummy_hash = hash_blocking(&params, &dummy_password)?;
         Ok(Self {
             params,
-            permits: Arc::new(Semaphore::new(cores)),
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -80,14 +102,47 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, AuthError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| AuthError::Internal(e.into()))?;
+        let _permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => self.wait_for_permit().await?,
+        };
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|e| AuthError::Internal(e.into()))?
+    }
+}
+
+impl PasswordHasher {
+    async fn wait_for_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AuthError> {
+        let busy = AuthError::Busy {
+            retry_after: BUSY_RETRY_AFTER_SECS,
+        };
+        let _place = QueuePlace::take(&self.waiting, self.max_waiting).ok_or(busy)?;
+        match tokio::time::timeout(MAX_WAIT, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(AuthError::Internal(closed.into())),
+            Err(_) => Err(AuthError::Busy {
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            }),
+        }
+    }
+}
+
+/// A place in the bounded queue, given back when dropped (also when the request is cancelled).
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl<'a> QueuePlace<'a> {
+    fn take(waiting: &'a AtomicUsize, max: usize) -> Option<Self> {
+        waiting
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .ok()
+            .map(|_| Self(waiting))
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -132,7 +187,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_the_configured_parameters_and_unique_salts() {
-        let hasher = PasswordHasher::new(Argon2Params::default()).unwrap();
+        let hasher = PasswordHasher::new(Argon2Params::default(), 8).unwrap();
         let a = hasher.hash("correct horse battery").await.unwrap();
         let b = hasher.hash("correct horse battery").await.unwrap();
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
@@ -141,7 +196,7 @@ mod tests {
 
     #[tokio::test]
     async fn verify_accepts_the_password_and_nothing_else() {
-        let hasher = PasswordHasher::new(small()).unwrap();
+        let hasher = PasswordHasher::new(small(), 8).unwrap();
         let long = "p".repeat(127) + "q";
         let hash = hasher.hash(&long).await.unwrap();
         assert!(hasher.verify(&long, Some(&hash)).await.unwrap().matches);
@@ -161,7 +216,7 @@ mod tests {
 
     #[tokio::test]
     async fn stronger_configuration_asks_for_a_rehash() {
-        let weak = PasswordHasher::new(small()).unwrap();
+        let weak = PasswordHasher::new(small(), 8).unwrap();
         let hash = weak.hash("password123").await.unwrap();
         assert!(
             !weak
@@ -170,11 +225,14 @@ mod tests {
                 .unwrap()
                 .needs_rehash
         );
-        let strong = PasswordHasher::new(Argon2Params {
-            m_kib: 9_000,
-            t: 1,
-            p: 1,
-        })
+        let strong = PasswordHasher::new(
+            Argon2Params {
+                m_kib: 9_000,
+                t: 1,
+                p: 1,
+            },
+            8,
+        )
         .unwrap();
         assert!(
             strong
@@ -183,5 +241,43 @@ mod tests {
                 .unwrap()
                 .needs_rehash
         );
+    }
+
+    /// With one core busy and one place in the queue, a third hash is refused at once.
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_instead_of_waiting() {
+        let hasher = PasswordHasher::with_concurrency(small(), 1, 1).unwrap();
+        let (release, blocked) = std::sync::mpsc::channel::<()>();
+        let running = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move {
+                hasher
+                    .run(move || {
+                        blocked.recv().ok();
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        while hasher.permits.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let queued = {
+            let hasher = hasher.clone();
+            tokio::spawn(async move { hasher.hash("queued password").await })
+        };
+        while hasher.waiting.load(Ordering::Acquire) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let refused = hasher.hash("one too many").await;
+        assert!(
+            matches!(refused, Err(AuthError::Busy { retry_after }) if retry_after > 0),
+            "{refused:?}"
+        );
+        release.send(()).unwrap();
+        running.await.unwrap().unwrap();
+        assert!(queued.await.unwrap().is_ok(), "the queued hash still runs");
+        assert_eq!(hasher.waiting.load(Ordering::Acquire), 0, "places are given back");
+        assert!(hasher.hash("room again").await.is_ok());
     }
 }

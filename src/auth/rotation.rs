@@ -1,18 +1,24 @@
 //! Refresh token rotation with reuse detection and a grace window, in one transaction.
 //!
-//! The transaction's first statement is the conditional `consume` update, so exactly one caller
+//! The transaction's first write is the conditional `consume` update, so exactly one caller
 //! wins a given token on either engine. Losers find the token used and either get the same
-//! successor (the immediate parent replayed within the grace window: parallel tabs, a lost
-//! response) or, for anything older, end the session as stolen.
+//! successor (the immediate parent replayed within the grace window by the client that consumed
+//! it: parallel tabs, a lost response) or end the session as stolen.
 
 use crate::store;
+use crate::store::sessions::SessionRow;
 
+use super::binding::{consumer_fingerprint, same_consumer};
 use super::device::ClientInfo;
 use super::domain::{new_id, RevokeReason};
 use super::error::AuthError;
 use super::events::EventKind;
 use super::refresh_tokens::RefreshToken;
 use super::service::{AuthService, Issued, Liveness};
+
+/// How many times one parent's successor is handed out again. Tabs and retries of one browser
+/// stay far below; a client replaying more is not a browser recovering a lost response.
+pub const MAX_GRACE_REPLAYS: i64 = 10;
 
 impl AuthService {
     pub async fn refresh(
@@ -24,16 +30,29 @@ impl AuthService {
             .and_then(RefreshToken::parse)
             .ok_or(AuthError::InvalidRefreshToken)?;
         let digest = token.digest();
+        // A plain read first: an unknown token never takes SQLite's write lock, so a flood of
+        // made-up cookies cannot queue the real refreshes behind it.
+        if store::refresh_tokens::find(&self.db.pool, &digest)
+            .await?
+            .is_none()
+        {
+            return Err(AuthError::InvalidRefreshToken);
+        }
         let now = self.now();
         let mut tx = self.begin().await?;
 
-        let Some((token_id, session_id)) =
-            store::refresh_tokens::consume(&mut *tx, &digest, now).await?
+        let Some(consumed) = store::refresh_tokens::consume(
+            &mut *tx,
+            &digest,
+            now,
+            &consumer_fingerprint(client),
+        )
+        .await?
         else {
             return self.replay(tx, token, &digest, client, now).await;
         };
 
-        let session = store::sessions::get(&mut *tx, &session_id)
+        let mut session = store::sessions::get(&mut *tx, &consumed.session_id)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
         let user = store::users::by_id(&mut *tx, &session.user_id)
@@ -53,29 +72,40 @@ impl AuthService {
             }
         }
 
+        // The parent can no longer be replayed (its successor is consumed now): forget the
+        // sealed copy of what was just consumed.
+        if let Some(parent_id) = &consumed.parent_id {
+            store::refresh_tokens::set_successor(&mut *tx, parent_id, None).await?;
+        }
         let successor = RefreshToken::generate();
         store::refresh_tokens::insert(
             &mut *tx,
             &new_id(),
             &session.id,
             &successor.digest(),
-            Some(&token_id),
+            Some(&consumed.id),
             now,
         )
         .await?;
         store::refresh_tokens::set_successor(
             &mut *tx,
-            &token_id,
-            &token.seal_successor(&successor)?,
+            &consumed.id,
+            Some(&token.seal_successor(&successor)?),
         )
         .await?;
         let idle_expires_at = (now + self.settings.idle_ttl).min(session.absolute_expires_at);
-        store::sessions::touch(&mut *tx, &session.id, now, idle_expires_at, &client.ip).await?;
+        // Conditional on the session still being live: on PostgreSQL a revocation that committed
+        // after the session was read above is seen here, and the rotation is abandoned.
+        if !store::sessions::touch(&mut *tx, &session.id, now, idle_expires_at, &client.ip).await? {
+            tx.rollback().await?;
+            return Err(AuthError::SessionRevoked);
+        }
         tx.commit().await?;
+        session.idle_expires_at = idle_expires_at;
         self.issue(&user, &session, successor, now)
     }
 
-    /// The presented token was already used (or never existed).
+    /// The presented token was already used.
     async fn replay(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
@@ -101,21 +131,36 @@ impl AuthService {
         }
 
         let used_at = row.used_at.unwrap_or(now);
-        if now - used_at <= self.settings.grace
+        let successor = if now - used_at <= self.settings.grace
             && store::refresh_tokens::successor_unused(&mut *tx, &row.id).await?
         {
-            if let Some(successor) = row
-                .successor_sealed
+            row.successor_sealed
                 .as_deref()
                 .and_then(|s| token.open_successor(s))
-            {
-                tx.commit().await?;
-                return self.issue(&user, &session, successor, now);
-            }
+        } else {
+            None
+        };
+        let Some(successor) = successor else {
+            self.end_as_stolen(tx, &session, client, now).await?;
+            return Err(AuthError::RefreshReused);
+        };
+        // Inside the window, only the client that consumed the parent gets its successor
+        // again, and only a few times: anyone else holding the parent is a copy.
+        if !same_consumer(row.consumer_fingerprint.as_deref(), client)
+            || !store::refresh_tokens::count_grace_replay(&mut *tx, &row.id, MAX_GRACE_REPLAYS)
+                .await?
+        {
+            self.end_as_stolen(tx, &session, client, now).await?;
+            return Err(AuthError::RefreshReused);
         }
-
-        self.end_as_stolen(tx, &session, client, now).await?;
-        Err(AuthError::RefreshReused)
+        self.event(&session.user_id, EventKind::RefreshGraceReplay, now)
+            .session(&session.id)
+            .device(&client.device_label())
+            .ip(&client.ip)
+            .save(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.issue(&user, &session, successor, now)
     }
 
     /// A rotated token came back: whoever holds the family may be an attacker, so the whole
@@ -123,7 +168,7 @@ impl AuthService {
     async fn end_as_stolen(
         &self,
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
-        session: &crate::store::sessions::SessionRow,
+        session: &SessionRow,
         client: &ClientInfo,
         now: i64,
     ) -> Result<(), AuthError> {
@@ -151,9 +196,17 @@ impl AuthService {
         let Some(token) = presented.and_then(RefreshToken::parse) else {
             return Ok(());
         };
+        let digest = token.digest();
+        // As in `refresh`: unknown tokens are answered from a read, without the write lock.
+        if store::refresh_tokens::find(&self.db.pool, &digest)
+            .await?
+            .is_none()
+        {
+            return Ok(());
+        }
         let now = self.now();
         let mut tx = self.begin().await?;
-        let Some(row) = store::refresh_tokens::find(&mut *tx, &token.digest()).await? else {
+        let Some(row) = store::refresh_tokens::find(&mut *tx, &digest).await? else {
             return Ok(());
         };
         let Some(session) = store::sessions::get(&mut *tx, &row.session_id).await? else {

@@ -18,10 +18,12 @@ use super::device::ClientInfo;
 use super::domain::{new_id, RevokeReason, Role};
 use super::error::AuthError;
 use super::events::EventKind;
+use super::key_encryption::KeyEncryptionKey;
 use super::keys::SigningKeys;
 use super::passwords::PasswordHasher;
 use super::refresh_tokens::RefreshToken;
 use super::revocations::Revocations;
+use super::throttle::AccountThrottle;
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -106,6 +108,7 @@ pub struct AuthService {
     pub(super) keys: Arc<SigningKeys>,
     pub(super) tokens: AccessTokens,
     pub(super) revocations: Revocations,
+    pub(super) throttle: AccountThrottle,
 }
 
 pub(super) enum Liveness {
@@ -121,9 +124,17 @@ impl AuthService {
         config: &Config,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, AuthError> {
+        super::jwt_crypto::install();
         let settings = AuthSettings::from_config(config);
-        let hasher = PasswordHasher::new(config.argon2).map_err(AuthError::Internal)?;
-        let keys = Arc::new(SigningKeys::new(settings.key_rotation, settings.access_ttl));
+        let hasher =
+            PasswordHasher::new(config.argon2, config.argon2_queue).map_err(AuthError::Internal)?;
+        let kek = KeyEncryptionKey::load(&config.key_encryption)?;
+        let keys = Arc::new(SigningKeys::new(
+            settings.key_rotation,
+            settings.access_ttl,
+            kek,
+        ));
+        keys.seal_plaintext_keys(&db).await?;
         keys.sync(&db, clock.now()).await?;
         let tokens = AccessTokens::new(
             keys.clone(),
@@ -140,8 +151,10 @@ impl AuthService {
             keys,
             tokens,
             revocations,
+            throttle: AccountThrottle::new(config.rate_account_failures_per_hour),
         };
         service.reload_revocations().await?;
+        service.clear_stale_successors(service.now()).await?;
         Ok(Arc::new(service))
     }
 
@@ -160,9 +173,19 @@ impl AuthService {
                 if let Err(err) = service.keys.sync(&service.db, now).await {
                     tracing::warn!(error = %err, "signing key reload failed");
                 }
+                if let Err(err) = service.clear_stale_successors(now).await {
+                    tracing::warn!(error = %err, "clearing sealed refresh successors failed");
+                }
                 service.revocations.prune(now);
+                service.throttle.forget_idle();
             }
         })
+    }
+
+    /// Forgets sealed successors whose grace window has passed: they can never be served
+    /// again, and kept they would let a dump plus an old token reach the live one.
+    pub async fn clear_stale_successors(&self, now: i64) -> Result<u64, AuthError> {
+        Ok(store::refresh_tokens::clear_stale_successors(&self.db.pool, now - self.settings.grace).await?)
     }
 
     pub async fn reload_revocations(&self) -> Result<(), AuthError> {
@@ -274,7 +297,10 @@ impl AuthService {
         refresh_token: RefreshToken,
         now: i64,
     ) -> Result<Issued, AuthError> {
-        let access_token = self.tokens.issue(
+        // An access token never outlives its session: after the session's idle or absolute
+        // expiry nothing may still be accepted on its behalf.
+        let not_after = session.idle_expires_at.min(session.absolute_expires_at);
+        let (access_token, expires_at) = self.tokens.issue(
             &Subject {
                 user_id: &user.id,
                 session_id: &session.id,
@@ -282,10 +308,11 @@ impl AuthService {
                 email: &user.email,
             },
             now,
+            not_after,
         )?;
         Ok(Issued {
             access_token,
-            expires_in: self.tokens.ttl_secs(),
+            expires_in: expires_at - now,
             user: UserView {
                 id: user.id.clone(),
                 email: user.email.clone(),
@@ -332,6 +359,9 @@ impl AuthService {
         by: Option<&str>,
         now: i64,
     ) -> Result<Vec<String>, AuthError> {
+        // Login takes this lock before inserting a session, so on PostgreSQL a login racing
+        // this revocation either commits first (and its session is ended here) or waits.
+        store::users::lock(&mut **tx, user_id).await?;
         let ids = store::sessions::revoke_all_for_user(
             &mut **tx,
             user_id,

@@ -9,6 +9,7 @@ use app::api::{
     EventsResponse, IssuedSession, RevokedCount, SessionDto, SessionsResponse, UserDto,
 };
 use http::request::Parts;
+use ipnet::IpNet;
 
 use crate::auth::{AuthError, AuthService, EndedSessionView, Issued, Principal, SessionView};
 use crate::config::Config;
@@ -18,7 +19,7 @@ use super::request_meta::{bearer, client_info, client_ip};
 
 pub struct EngineBackend {
     auth: Arc<AuthService>,
-    trust_proxy: bool,
+    trusted_proxies: Vec<IpNet>,
     login_limit: Limiter,
     refresh_limit: Limiter,
 }
@@ -27,7 +28,7 @@ impl EngineBackend {
     pub fn new(auth: Arc<AuthService>, config: &Config) -> Self {
         Self {
             auth,
-            trust_proxy: config.trust_proxy,
+            trusted_proxies: config.trusted_proxies.clone(),
             login_limit: Limiter::per_minute(config.rate_login_per_min),
             refresh_limit: Limiter::per_minute(config.rate_refresh_per_min),
         }
@@ -52,7 +53,7 @@ impl AuthBackend for EngineBackend {
         email: String,
         password: String,
     ) -> Result<IssuedSession, ApiError> {
-        let client = client_info(req, self.trust_proxy);
+        let client = client_info(req, &self.trusted_proxies);
         self.login_limit.check(&client.ip)?;
         Ok(issued(
             self.auth.register(&email, &password, &client).await?,
@@ -65,7 +66,7 @@ impl AuthBackend for EngineBackend {
         email: String,
         password: String,
     ) -> Result<IssuedSession, ApiError> {
-        let client = client_info(req, self.trust_proxy);
+        let client = client_info(req, &self.trusted_proxies);
         self.login_limit.check(&client.ip)?;
         Ok(issued(self.auth.login(&email, &password, &client).await?))
     }
@@ -75,7 +76,7 @@ impl AuthBackend for EngineBackend {
         req: &Parts,
         refresh_token: Option<String>,
     ) -> Result<IssuedSession, ApiError> {
-        let client = client_info(req, self.trust_proxy);
+        let client = client_info(req, &self.trusted_proxies);
         self.refresh_limit.check(&client.ip)?;
         Ok(issued(
             self.auth.refresh(refresh_token.as_deref(), &client).await?,
@@ -84,7 +85,7 @@ impl AuthBackend for EngineBackend {
 
     /// Not rate limited: signing out must always work.
     async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError> {
-        let client = client_info(req, self.trust_proxy);
+        let client = client_info(req, &self.trusted_proxies);
         Ok(self.auth.logout(refresh_token.as_deref(), &client).await?)
     }
 
@@ -118,7 +119,7 @@ impl AuthBackend for EngineBackend {
     ) -> Result<(), ApiError> {
         let who = self.caller(req)?;
         // Guessing the current password costs an argon2 verify: limit it like a login.
-        self.login_limit.check(&client_ip(req, self.trust_proxy))?;
+        self.login_limit.check(&client_ip(req, &self.trusted_proxies))?;
         self.auth
             .change_password(
                 &who,
@@ -276,6 +277,7 @@ impl From<AuthError> for ApiError {
             AuthError::Forbidden => ErrorCode::Forbidden,
             AuthError::NotFound => ErrorCode::NotFound,
             AuthError::RateLimited { .. } => ErrorCode::RateLimited,
+            AuthError::Busy { .. } => ErrorCode::Busy,
             AuthError::Unavailable(source) => {
                 tracing::error!(error = %source, "database unavailable");
                 ErrorCode::DatabaseUnavailable
@@ -287,7 +289,9 @@ impl From<AuthError> for ApiError {
         };
         let mut api = ApiError::new(code, err.to_string());
         match err {
-            AuthError::RateLimited { retry_after } => api.retry_after = Some(retry_after),
+            AuthError::RateLimited { retry_after } | AuthError::Busy { retry_after } => {
+                api.retry_after = Some(retry_after)
+            }
             AuthError::SessionEnded(reason) => api.reason = Some(reason.as_str().to_owned()),
             _ => {}
         }

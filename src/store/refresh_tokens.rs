@@ -4,9 +4,24 @@ use sqlx::{Any, Executor};
 pub struct TokenRow {
     pub id: String,
     pub session_id: String,
+    pub parent_id: Option<String>,
     pub used_at: Option<i64>,
     pub successor_sealed: Option<Vec<u8>>,
+    /// Who consumed the token (see `auth::binding`); NULL for rows consumed by older versions.
+    pub consumer_fingerprint: Option<Vec<u8>>,
+    pub grace_replays: i64,
 }
+
+/// The token a successful `consume` marked used.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Consumed {
+    pub id: String,
+    pub session_id: String,
+    pub parent_id: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, session_id, parent_id, used_at, successor_sealed, consumer_fingerprint, grace_replays";
 
 pub async fn insert<'c>(
     ex: impl Executor<'c, Database = Any>,
@@ -35,12 +50,16 @@ pub async fn consume<'c>(
     ex: impl Executor<'c, Database = Any>,
     digest: &[u8],
     now: i64,
-) -> sqlx::Result<Option<(String, String)>> {
+    consumer_fingerprint: &[u8],
+) -> sqlx::Result<Option<Consumed>> {
     sqlx::query_as(
-        "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL RETURNING id, session_id",
+        "UPDATE refresh_tokens SET used_at = $2, consumer_fingerprint = $3
+         WHERE token_hash = $1 AND used_at IS NULL
+         RETURNING id, session_id, parent_id",
     )
     .bind(digest)
     .bind(now)
+    .bind(consumer_fingerprint)
     .fetch_optional(ex)
     .await
 }
@@ -49,16 +68,21 @@ pub async fn find<'c>(
     ex: impl Executor<'c, Database = Any>,
     digest: &[u8],
 ) -> sqlx::Result<Option<TokenRow>> {
-    sqlx::query_as("SELECT id, session_id, used_at, successor_sealed FROM refresh_tokens WHERE token_hash = $1")
-        .bind(digest)
-        .fetch_optional(ex)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM refresh_tokens WHERE token_hash = $1"
+    ))
+    .bind(digest)
+    .fetch_optional(ex)
+    .await
 }
 
+/// Stores the sealed successor of `id`, or clears it with `None`: once the successor has itself
+/// been rotated nobody may replay `id` any more, and a sealed value kept longer would only let
+/// a database dump plus an old token walk the chain to the live one.
 pub async fn set_successor<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,
-    sealed: &[u8],
+    sealed: Option<&[u8]>,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE refresh_tokens SET successor_sealed = $2 WHERE id = $1")
         .bind(id)
@@ -66,6 +90,38 @@ pub async fn set_successor<'c>(
         .execute(ex)
         .await
         .map(|_| ())
+}
+
+/// Maintenance: sealed successors whose grace window has passed can never be served again.
+pub async fn clear_stale_successors<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    used_before: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET successor_sealed = NULL
+         WHERE successor_sealed IS NOT NULL AND used_at < $1",
+    )
+    .bind(used_before)
+    .execute(ex)
+    .await
+    .map(|done| done.rows_affected())
+}
+
+/// Counts one more grace replay of `id`; false once `max` replays were served.
+pub async fn count_grace_replay<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    max: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE refresh_tokens SET grace_replays = grace_replays + 1
+         WHERE id = $1 AND grace_replays < $2",
+    )
+    .bind(id)
+    .bind(max)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// True when the token's successor has not been rotated yet, i.e. the token is the immediate

@@ -133,23 +133,26 @@ pub async fn revoke_all_for_user<'c>(
     .await
 }
 
+/// Records activity on a live session; false when the session is no longer live (revoked or
+/// expired, possibly by a transaction that committed after the caller read it).
 pub async fn touch<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,
     now: i64,
     idle_expires_at: i64,
     ip: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET last_active_at = $2, idle_expires_at = $3, ip = $4 WHERE id = $1",
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET last_active_at = $2, idle_expires_at = $3, ip = $4
+         WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2",
     )
     .bind(id)
     .bind(now)
     .bind(idle_expires_at)
     .bind(ip)
     .execute(ex)
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Sessions revoked since `since`, to rebuild the in-memory revocation list.
@@ -161,6 +164,22 @@ pub async fn revoked_since<'c>(
         "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1",
     )
     .bind(since)
+    .fetch_all(ex)
+    .await
+}
+
+/// The user agents and addresses of a user's most recent sessions, ended ones included.
+pub async fn recent_clients<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, String)>> {
+    sqlx::query_as(
+        "SELECT user_agent, ip FROM sessions WHERE user_id = $1
+         ORDER BY last_active_at DESC, id DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit)
     .fetch_all(ex)
     .await
 }

@@ -80,6 +80,37 @@ pub async fn lock_if_unchanged<'c>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Takes the user's row lock (PostgreSQL; SQLite already holds its write lock), so every path
+/// that creates or ends a user's sessions is serialised per user.
+pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Replaces the password hash only if it is still the one the caller verified against
+/// (compare-and-swap), so a stale write can never bring back an old password.
+pub async fn replace_password_hash<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &str,
+    verified: &str,
+    new: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $3, updated_at = $4 WHERE id = $1 AND password_hash = $2",
+    )
+    .bind(id)
+    .bind(verified)
+    .bind(new)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_password_hash<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,

@@ -202,7 +202,7 @@ both_engines!(unknown_user_ids_answer_404, |app: TestApp| async move {
 });
 
 #[tokio::test]
-async fn admin_bootstrap_from_the_environment_creates_and_promotes() {
+async fn admin_bootstrap_from_the_environment_creates_the_admin() {
     let app = TestApp::spawn_with(
         Engine::Sqlite,
         &[

@@ -99,7 +99,7 @@ fn cli_creates_an_admin_from_stdin() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("admin cli@example.com ready"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("admin cli@example.com created"));
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -4,11 +4,18 @@
 mod support;
 
 mod admin;
+mod admin_bootstrap;
 mod auth_flow;
 mod csrf;
 mod engine;
 mod foundation;
+mod grace_replay;
 mod keys_and_cli;
+mod keys_at_rest;
+mod password_races;
+mod revocation_races;
 mod rotation;
 mod sessions;
+mod throttling;
+mod token_lifetime;
 mod tokens;

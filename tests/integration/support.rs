@@ -118,10 +118,22 @@ pub fn test_config(db: &TestDb, overrides: &[(&str, &str)]) -> Config {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
+    if db.url.starts_with("postgres") {
+        // PostgreSQL refuses to start without one; SQLite tests use the generated key file.
+        vars.insert(
+            "LATCHKEY_KEY_ENCRYPTION_KEY".into(),
+            test_key_encryption_key().into(),
+        );
+    }
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
     Config::from_lookup(move |name| vars.get(name).cloned()).expect("test config is valid")
+}
+
+/// A fixed key for tests; each test database is new, so sharing it across tests is harmless.
+pub fn test_key_encryption_key() -> &'static str {
+    "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM="
 }
 
 pub fn leptos_options() -> leptos::config::LeptosOptions {
@@ -135,7 +147,7 @@ pub struct TestApp {
     pub router: Router,
     pub state: AppState,
     pub clock: ManualClock,
-    _db: TestDb,
+    db: Arc<TestDb>,
 }
 
 impl TestApp {
@@ -144,20 +156,48 @@ impl TestApp {
     }
 
     pub async fn spawn_with(engine: Engine, overrides: &[(&str, &str)]) -> Option<Self> {
-        let db = test_db(engine).await?;
+        let db = Arc::new(test_db(engine).await?);
+        Some(
+            Self::start(db, ManualClock::default(), overrides)
+                .await
+                .expect("app state"),
+        )
+    }
+
+    async fn start(
+        db: Arc<TestDb>,
+        clock: ManualClock,
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let config = test_config(&db, overrides);
-        let clock = ManualClock::default();
         let state =
             startup::build_state_with_clock(config, leptos_options(), Arc::new(clock.clone()))
-                .await
-                .expect("app state");
+                .await?;
         let router = startup::router(state.clone());
-        Some(Self {
+        Ok(Self {
             router,
             state,
             clock,
-            _db: db,
+            db,
         })
+    }
+
+    /// Another server process on the same database and clock (an upgrade, a restart with new
+    /// settings, or a second instance).
+    pub async fn restart_with(&self, overrides: &[(&str, &str)]) -> anyhow::Result<TestApp> {
+        Self::start(self.db.clone(), self.clock.clone(), overrides).await
+    }
+
+    pub fn engine(&self) -> Engine {
+        if self.db.url.starts_with("postgres") {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.db.url
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
@@ -219,6 +259,23 @@ impl TestApp {
             .await
     }
 
+    /// A JSON POST from another client: its own user agent and, through a trusted proxy, its
+    /// own address (the app must trust `PROXY_PEER`, see `BEHIND_PROXY`).
+    pub async fn post_from(
+        &self,
+        client: &Client,
+        path: &str,
+        body: Value,
+        extra: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut headers = vec![
+            ("user-agent", client.user_agent),
+            ("x-forwarded-for", client.ip),
+        ];
+        headers.extend_from_slice(extra);
+        self.post_with(path, body, &headers).await
+    }
+
     pub async fn post_cookie(&self, path: &str, refresh: &str) -> TestResponse {
         self.post_with(
             path,
@@ -268,9 +325,9 @@ impl TestApp {
     pub async fn admin(&self, email: &str) -> Signin {
         self.state
             .auth
-            .bootstrap_admin(email, &PASSWORD.to_owned().into())
+            .create_admin(email, &PASSWORD.to_owned().into())
             .await
-            .expect("bootstrap admin");
+            .expect("create admin");
         self.login(email).await
     }
 
@@ -282,6 +339,46 @@ impl TestApp {
     pub fn pool(&self) -> &sqlx::AnyPool {
         &self.state.db.pool
     }
+}
+
+/// The address every test request comes from (see `TestApp::send`).
+pub const PROXY_PEER: &str = "203.0.113.7";
+/// Settings that make the test peer a trusted proxy, so `X-Forwarded-For` picks the client.
+pub const BEHIND_PROXY: (&str, &str) = ("LATCHKEY_TRUSTED_PROXIES", PROXY_PEER);
+
+/// A browser somewhere: what `post_from` sends as its user agent and address.
+pub struct Client {
+    pub user_agent: &'static str,
+    pub ip: &'static str,
+}
+
+pub const UA_CURL: &str = "curl/8.5.0";
+
+/// The session id (`sid`) and other claims of an access token, read without verifying.
+pub fn claims(access_token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = access_token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims")
+}
+
+/// The private signing key (PKCS#8) and its kid, opened with the server's key-encryption key:
+/// what only the KEK's holder can do, used to sign arbitrary claims in tests.
+pub async fn signing_key(app: &TestApp) -> (Vec<u8>, String) {
+    let (sealed, kid): (Vec<u8>, String) =
+        sqlx::query_as("SELECT private_sealed, kid FROM signing_keys ORDER BY created_at")
+            .fetch_one(app.pool())
+            .await
+            .unwrap();
+    let kek = latchkey::auth::key_encryption::KeyEncryptionKey::load(
+        &app.state.config.key_encryption,
+    )
+    .unwrap();
+    (kek.open(&kid, &sealed).unwrap(), kid)
 }
 
 pub struct TestResponse {

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
+    /// Too many password checks are waiting; retry after `retry_after` seconds.
+    Busy,
     DatabaseUnavailable,
     Internal,
     /// Client side only: the server could not be reached.
@@ -49,7 +51,7 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited => 429,
-            DatabaseUnavailable => 503,
+            Busy | DatabaseUnavailable => 503,
             Internal | Network | Unknown => 500,
         }
     }
@@ -75,7 +77,7 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
-    /// Seconds to wait, for `rate_limited`.
+    /// Seconds to wait, for `rate_limited` and `busy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
     /// Why the session ended (`admin_forced`, `user_revoked`, …), for `session_revoked`.

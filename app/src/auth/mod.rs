@@ -172,6 +172,7 @@ fn is_transient(err: &ApiError) -> bool {
         ErrorCode::Network
             | ErrorCode::Internal
             | ErrorCode::DatabaseUnavailable
+            | ErrorCode::Busy
             | ErrorCode::Unknown
     )
 }

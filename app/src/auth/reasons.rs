@@ -10,6 +10,8 @@ pub fn ended_reason_text(reason: &str) -> &'static str {
         "account_disabled" => "Account disabled by an administrator",
         "refresh_reused" => "Signed out because this token was used twice \u{2014} possible theft",
         "expired" => "Expired",
+        "promoted_to_admin" => "Signed out when the account was made an administrator",
+        "password_reset" => "Signed out because the password was reset",
         _ => "Ended",
     }
 }
@@ -41,6 +43,8 @@ mod tests {
             "account_disabled",
             "refresh_reused",
             "expired",
+            "promoted_to_admin",
+            "password_reset",
         ] {
             assert_ne!(ended_reason_text(reason), "Ended", "{reason}");
         }

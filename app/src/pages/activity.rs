@@ -23,7 +23,15 @@ fn describe(kind: &str, detail: Option<&str>) -> String {
         "password_changed" => "Password changed".into(),
         "account_disabled" => "Account disabled by an administrator".into(),
         "account_enabled" => "Account enabled by an administrator".into(),
-        "role_changed" => "Role changed".into(),
+        "role_changed" => match detail {
+            Some("admin") => "Made an administrator".into(),
+            _ => "Role changed".into(),
+        },
+        "password_reset" => "Password reset by an operator".into(),
+        "refresh_grace_replay" => {
+            "A sign-in token was presented again within seconds by the same browser (a retry)"
+                .into()
+        }
         other => other.replace('_', " "),
     }
 }

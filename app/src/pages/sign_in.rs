@@ -47,6 +47,10 @@ fn describe(err: &ApiError) -> String {
                 err.retry_after.unwrap_or(60)
             )
         }
+        ErrorCode::Busy => format!(
+            "The server is busy. Try again in {} seconds.",
+            err.retry_after.unwrap_or(2)
+        ),
         ErrorCode::Network => "Could not reach the server. Check your connection.".into(),
         _ => {
             let mut message = err.message.clone();
