@@ -21,6 +21,30 @@ async fn foreign_transaction(app: &TestApp) -> sqlx::AnyConnection {
     conn
 }
 
+/// Lets the racing request reach the point where it waits for the foreign transaction's lock,
+/// so the interleaving under test really happens however slow the machine is. PostgreSQL says
+/// when a backend waits; SQLite's busy wait is invisible, so there a pause stands in.
+async fn until_someone_waits_for_a_lock(app: &TestApp) {
+    if app.engine() == Engine::Sqlite {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while tokio::time::Instant::now() < deadline {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(app.pool())
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn commit(mut conn: sqlx::AnyConnection) {
     sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
 }
@@ -42,7 +66,7 @@ both_engines!(
         .unwrap();
         let refresh = app.refresh(&alice.refresh);
         let commit_later = async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            until_someone_waits_for_a_lock(&app).await;
             commit(revoker).await;
         };
         let (refreshed, ()) = futures::join!(refresh, commit_later);
@@ -87,7 +111,7 @@ both_engines!(
             json!({"user_id": victim.user_id}),
         );
         let commit_later = async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            until_someone_waits_for_a_lock(&app).await;
             commit(login).await;
         };
         let (forced, ()) = futures::join!(force, commit_later);
