@@ -94,7 +94,10 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
-fn key_encryption_source(env: &Env<'_>, database_url: &str) -> Result<KeyEncryptionSource, ConfigError> {
+fn key_encryption_source(
+    env: &Env<'_>,
+    database_url: &str,
+) -> Result<KeyEncryptionSource, ConfigError> {
     const INLINE: &str = "LATCHKEY_KEY_ENCRYPTION_KEY";
     const FILE: &str = "LATCHKEY_KEY_ENCRYPTION_KEY_FILE";
     match (env.string(INLINE), env.string(FILE)) {
@@ -109,14 +112,16 @@ fn key_encryption_source(env: &Env<'_>, database_url: &str) -> Result<KeyEncrypt
                 message,
             }),
         (None, Some(path)) => Ok(KeyEncryptionSource::File(PathBuf::from(path))),
-        (None, None) if database_url.starts_with("sqlite:") => Ok(match sqlite_path(database_url) {
-            Some(db) => {
-                let mut name = db.clone().into_os_string();
-                name.push(".key");
-                KeyEncryptionSource::BesideDatabase(PathBuf::from(name))
-            }
-            None => KeyEncryptionSource::Ephemeral,
-        }),
+        (None, None) if database_url.starts_with("sqlite:") => {
+            Ok(match sqlite_path(database_url) {
+                Some(db) => {
+                    let mut name = db.clone().into_os_string();
+                    name.push(".key");
+                    KeyEncryptionSource::BesideDatabase(PathBuf::from(name))
+                }
+                None => KeyEncryptionSource::Ephemeral,
+            })
+        }
         (None, None) => Err(ConfigError {
             variable: INLINE,
             message: format!(
@@ -196,7 +201,8 @@ impl Config {
             env.seconds("LATCHKEY_REFRESH_ABSOLUTE_TTL", 2_592_000, 10..=31_536_000)?;
         // Short on purpose: every second of grace is a second in which a copied parent token
         // can be replayed by the client that consumed it.
-        let refresh_grace = env.seconds("LATCHKEY_REFRESH_GRACE", 10, 0..=MAX_REFRESH_GRACE_SECS)?;
+        let refresh_grace =
+            env.seconds("LATCHKEY_REFRESH_GRACE", 10, 0..=MAX_REFRESH_GRACE_SECS)?;
         let key_rotation = env.seconds("LATCHKEY_KEY_ROTATION", 2_592_000, 600..=31_536_000)?;
         if refresh_idle_ttl > refresh_absolute_ttl {
             return Err(ConfigError {
@@ -426,7 +432,10 @@ mod tests {
             ("DATABASE_URL", "postgres://127.0.0.1/test"),
             ("LATCHKEY_KEY_ENCRYPTION_KEY", KEK),
             ("LATCHKEY_ACCESS_TTL", "30"),
-            ("LATCHKEY_TRUSTED_PROXIES", "10.0.0.7/8, 192.168.1.1 fd00::/8"),
+            (
+                "LATCHKEY_TRUSTED_PROXIES",
+                "10.0.0.7/8, 192.168.1.1 fd00::/8",
+            ),
             ("LATCHKEY_PUBLIC_ORIGIN", "https://auth.example.com/"),
             ("LATCHKEY_ADMIN_EMAIL", "root@example.com"),
             ("LATCHKEY_ADMIN_PASSWORD", "correct horse"),
@@ -484,7 +493,10 @@ mod tests {
     fn postgres_needs_a_key_encryption_key_and_says_which_variable() {
         let err = config(&[("DATABASE_URL", "postgres://127.0.0.1/test")]).unwrap_err();
         assert_eq!(err.variable, "LATCHKEY_KEY_ENCRYPTION_KEY");
-        assert!(err.message.contains("LATCHKEY_KEY_ENCRYPTION_KEY_FILE"), "{err}");
+        assert!(
+            err.message.contains("LATCHKEY_KEY_ENCRYPTION_KEY_FILE"),
+            "{err}"
+        );
         let both = config(&[
             ("LATCHKEY_KEY_ENCRYPTION_KEY", KEK),
             ("LATCHKEY_KEY_ENCRYPTION_KEY_FILE", "/run/secrets/kek"),
@@ -496,7 +508,9 @@ mod tests {
             ("LATCHKEY_KEY_ENCRYPTION_KEY_FILE", "/run/secrets/kek"),
         ])
         .unwrap();
-        assert!(matches!(file.key_encryption, KeyEncryptionSource::File(p) if p == PathBuf::from("/run/secrets/kek")));
+        assert!(
+            matches!(file.key_encryption, KeyEncryptionSource::File(p) if p == std::path::Path::new("/run/secrets/kek"))
+        );
     }
 
     #[test]

@@ -128,13 +128,20 @@ impl AuthService {
         // The password was checked outside the transaction. Both statements below match only
         // while the hash is still the one verified (compare-and-swap) and the account enabled;
         // they also take the user's row lock, which every revoke-all path takes too.
-        let unchanged = match &rehashed {
-            Some(new) => {
-                store::users::replace_password_hash(&mut *tx, &user.id, &user.password_hash, new, now)
+        let unchanged =
+            match &rehashed {
+                Some(new) => {
+                    store::users::replace_password_hash(
+                        &mut *tx,
+                        &user.id,
+                        &user.password_hash,
+                        new,
+                        now,
+                    )
                     .await?
-            }
-            None => false,
-        } || store::users::lock_if_unchanged(&mut *tx, &user.id, &user.password_hash).await?;
+                }
+                None => false,
+            } || store::users::lock_if_unchanged(&mut *tx, &user.id, &user.password_hash).await?;
         if !unchanged {
             return Err(LoginFailure::HashChanged);
         }
@@ -156,7 +163,11 @@ impl AuthService {
     }
 
     /// Whether this client has held a session of the account (same browser and network).
-    async fn seen_before(&self, email: Option<&Email>, client: &ClientInfo) -> Result<bool, AuthError> {
+    async fn seen_before(
+        &self,
+        email: Option<&Email>,
+        client: &ClientInfo,
+    ) -> Result<bool, AuthError> {
         let Some(email) = email else {
             return Ok(false);
         };
@@ -194,8 +205,14 @@ impl AuthService {
             let mut tx = self.begin().await?;
             // Only over the hash just verified: if another change (or a rehash) landed first,
             // verify again against what is stored now.
-            if !store::users::replace_password_hash(&mut *tx, &user.id, &user.password_hash, &hash, now)
-                .await?
+            if !store::users::replace_password_hash(
+                &mut *tx,
+                &user.id,
+                &user.password_hash,
+                &hash,
+                now,
+            )
+            .await?
             {
                 continue;
             }
@@ -289,7 +306,14 @@ impl AuthService {
             .save(&mut *tx)
             .await?;
         let ended = self
-            .revoke_all(&mut tx, &user.id, None, RevokeReason::PromotedToAdmin, None, now)
+            .revoke_all(
+                &mut tx,
+                &user.id,
+                None,
+                RevokeReason::PromotedToAdmin,
+                None,
+                now,
+            )
             .await?;
         tx.commit().await?;
         self.forget_sessions(&ended, now);
@@ -319,7 +343,14 @@ impl AuthService {
             .save(&mut *tx)
             .await?;
         let ended = self
-            .revoke_all(&mut tx, &user.id, None, RevokeReason::PasswordReset, None, now)
+            .revoke_all(
+                &mut tx,
+                &user.id,
+                None,
+                RevokeReason::PasswordReset,
+                None,
+                now,
+            )
             .await?;
         tx.commit().await?;
         self.forget_sessions(&ended, now);

@@ -26,7 +26,10 @@ impl AuthService {
         // session) gets nothing here even where the revocation list has not heard of it.
         let session = store::sessions::get(&self.db.pool, &who.session_id).await?;
         match session {
-            Some(s) if s.user_id == who.user_id && matches!(self.liveness(&s, self.now()), Liveness::Alive) => {
+            Some(s)
+                if s.user_id == who.user_id
+                    && matches!(self.liveness(&s, self.now()), Liveness::Alive) =>
+            {
                 Ok(())
             }
             _ => Err(AuthError::SessionRevoked),

@@ -47,10 +47,7 @@ pub fn network_of(ip: &str) -> String {
 /// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`, from dual-stack sockets) are the IPv4 client.
 pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map(std::net::IpAddr::V4)
-            .unwrap_or(ip),
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
         v4 => v4,
     }
 }

@@ -107,7 +107,10 @@ fn read_key_file(path: &Path) -> anyhow::Result<KeyEncryptionKey> {
 fn load_or_create(path: &Path) -> anyhow::Result<KeyEncryptionKey> {
     if path.exists() {
         return read_key_file(path).with_context(|| {
-            format!("the key-encryption key beside the database ({})", path.display())
+            format!(
+                "the key-encryption key beside the database ({})",
+                path.display()
+            )
         });
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

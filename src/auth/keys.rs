@@ -77,7 +77,10 @@ impl SigningKeys {
             store::keys::seal(&db.pool, &row.kid, &sealed).await?;
         }
         if !rows.is_empty() {
-            tracing::info!(count = rows.len(), "sealed signing keys that were stored in plain text");
+            tracing::info!(
+                count = rows.len(),
+                "sealed signing keys that were stored in plain text"
+            );
         }
         Ok(rows.len())
     }

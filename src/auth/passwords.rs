@@ -134,7 +134,9 @@ struct QueuePlace<'a>(&'a AtomicUsize);
 impl<'a> QueuePlace<'a> {
     fn take(waiting: &'a AtomicUsize, max: usize) -> Option<Self> {
         waiting
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < max).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
             .ok()
             .map(|_| Self(waiting))
     }
@@ -277,7 +279,11 @@ mod tests {
         release.send(()).unwrap();
         running.await.unwrap().unwrap();
         assert!(queued.await.unwrap().is_ok(), "the queued hash still runs");
-        assert_eq!(hasher.waiting.load(Ordering::Acquire), 0, "places are given back");
+        assert_eq!(
+            hasher.waiting.load(Ordering::Acquire),
+            0,
+            "places are given back"
+        );
         assert!(hasher.hash("room again").await.is_ok());
     }
 }

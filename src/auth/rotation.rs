@@ -41,13 +41,9 @@ impl AuthService {
         let now = self.now();
         let mut tx = self.begin().await?;
 
-        let Some(consumed) = store::refresh_tokens::consume(
-            &mut *tx,
-            &digest,
-            now,
-            &consumer_fingerprint(client),
-        )
-        .await?
+        let Some(consumed) =
+            store::refresh_tokens::consume(&mut *tx, &digest, now, &consumer_fingerprint(client))
+                .await?
         else {
             return self.replay(tx, token, &digest, client, now).await;
         };

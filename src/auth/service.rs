@@ -185,7 +185,10 @@ impl AuthService {
     /// Forgets sealed successors whose grace window has passed: they can never be served
     /// again, and kept they would let a dump plus an old token reach the live one.
     pub async fn clear_stale_successors(&self, now: i64) -> Result<u64, AuthError> {
-        Ok(store::refresh_tokens::clear_stale_successors(&self.db.pool, now - self.settings.grace).await?)
+        Ok(
+            store::refresh_tokens::clear_stale_successors(&self.db.pool, now - self.settings.grace)
+                .await?,
+        )
     }
 
     pub async fn reload_revocations(&self) -> Result<(), AuthError> {

@@ -54,7 +54,10 @@ impl AccountThrottle {
             self.throttled
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(account.to_owned(), Instant::now() + wait.max(Duration::from_secs(1)));
+                .insert(
+                    account.to_owned(),
+                    Instant::now() + wait.max(Duration::from_secs(1)),
+                );
         }
     }
 

@@ -119,7 +119,8 @@ impl AuthBackend for EngineBackend {
     ) -> Result<(), ApiError> {
         let who = self.caller(req)?;
         // Guessing the current password costs an argon2 verify: limit it like a login.
-        self.login_limit.check(&client_ip(req, &self.trusted_proxies))?;
+        self.login_limit
+            .check(&client_ip(req, &self.trusted_proxies))?;
         self.auth
             .change_password(
                 &who,

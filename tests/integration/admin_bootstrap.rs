@@ -40,8 +40,15 @@ both_engines!(
 
         let refreshed = restarted.refresh(&attacker.refresh).await;
         assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
-        assert_eq!(refreshed.json()["user"]["role"], "user", "promoted at start-up");
-        let token = refreshed.json()["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(
+            refreshed.json()["user"]["role"],
+            "user",
+            "promoted at start-up"
+        );
+        let token = refreshed.json()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let admin = restarted
             .post_bearer(
                 "/api/admin/users",
@@ -52,11 +59,15 @@ both_engines!(
         assert_eq!(admin.status, StatusCode::FORBIDDEN);
         // Neither was the password reset.
         assert_eq!(
-            login_with(&restarted, "ops@corp.example", ENV_PASSWORD).await.status,
+            login_with(&restarted, "ops@corp.example", ENV_PASSWORD)
+                .await
+                .status,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            login_with(&restarted, "ops@corp.example", ATTACKER_PASSWORD).await.status,
+            login_with(&restarted, "ops@corp.example", ATTACKER_PASSWORD)
+                .await
+                .status,
             StatusCode::OK
         );
     }
@@ -125,7 +136,12 @@ both_engines!(
         assert_eq!(change.ended_sessions, 1);
 
         let refreshed = app.refresh(&attacker.refresh).await;
-        assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED, "{}", refreshed.body);
+        assert_eq!(
+            refreshed.status,
+            StatusCode::UNAUTHORIZED,
+            "{}",
+            refreshed.body
+        );
         assert_eq!(refreshed.json()["reason"], "promoted_to_admin");
         assert_eq!(
             app.post_bearer("/api/sessions/list", &attacker.access, json!({}))
@@ -135,14 +151,16 @@ both_engines!(
             "the old access token died too"
         );
         // The owner, signing in with the password, sees why the old session ended.
-        let owner = Signin::from(
-            login_with(&app, "future-admin@example.com", ATTACKER_PASSWORD).await,
-        );
+        let owner =
+            Signin::from(login_with(&app, "future-admin@example.com", ATTACKER_PASSWORD).await);
         let sessions = app
             .post_bearer("/api/sessions/list", &owner.access, json!({}))
             .await
             .json();
-        assert_eq!(sessions["ended"][0]["reason"], "promoted_to_admin", "{sessions}");
+        assert_eq!(
+            sessions["ended"][0]["reason"], "promoted_to_admin",
+            "{sessions}"
+        );
         let events = app
             .post_bearer("/api/account/events", &owner.access, json!({}))
             .await
@@ -177,7 +195,9 @@ both_engines!(
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            login_with(&app, "reset@example.com", ENV_PASSWORD).await.status,
+            login_with(&app, "reset@example.com", ENV_PASSWORD)
+                .await
+                .status,
             StatusCode::OK
         );
     }
@@ -253,7 +273,11 @@ fn cli_create_refuses_an_existing_account_and_promote_and_reset_end_its_sessions
     assert!(stderr.contains("admin promote"), "{stderr}");
     assert_eq!(live(&url), None, "create changed the existing account");
 
-    let promote = cli(&["admin", "promote", "--email", "Taken@Example.com"], &url, "");
+    let promote = cli(
+        &["admin", "promote", "--email", "Taken@Example.com"],
+        &url,
+        "",
+    );
     assert!(
         promote.status.success(),
         "{}",
@@ -267,9 +291,17 @@ fn cli_create_refuses_an_existing_account_and_promote_and_reset_end_its_sessions
         &url,
         &format!("{ENV_PASSWORD}\n"),
     );
-    assert!(reset.status.success(), "{}", String::from_utf8_lossy(&reset.stderr));
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
 
-    let unknown = cli(&["admin", "promote", "--email", "nobody@example.com"], &url, "");
+    let unknown = cli(
+        &["admin", "promote", "--email", "nobody@example.com"],
+        &url,
+        "",
+    );
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no account"));
 }

@@ -67,7 +67,12 @@ both_engines!(
         let live = app.refresh(&alice.refresh).await.refresh_cookie().unwrap();
         for attempt in 1..=10 {
             let replay = app.refresh(&alice.refresh).await;
-            assert_eq!(replay.status, StatusCode::OK, "replay {attempt}: {}", replay.body);
+            assert_eq!(
+                replay.status,
+                StatusCode::OK,
+                "replay {attempt}: {}",
+                replay.body
+            );
             assert_eq!(replay.refresh_cookie().unwrap(), live);
         }
         let eleventh = app.refresh(&alice.refresh).await;

@@ -92,10 +92,7 @@ both_engines!(
             .err()
             .expect("a different key-encryption key must not start");
         let message = format!("{err:#}");
-        assert!(
-            message.contains("LATCHKEY_KEY_ENCRYPTION_KEY"),
-            "{message}"
-        );
+        assert!(message.contains("LATCHKEY_KEY_ENCRYPTION_KEY"), "{message}");
     }
 );
 
@@ -129,7 +126,10 @@ async fn the_sqlite_database_its_directory_and_key_file_are_private() {
 #[test]
 fn postgres_without_a_key_encryption_key_refuses_to_start() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_latchkey"))
-        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/never_used")
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/never_used",
+        )
         .env_remove("LATCHKEY_KEY_ENCRYPTION_KEY")
         .env_remove("LATCHKEY_KEY_ENCRYPTION_KEY_FILE")
         .output()
@@ -169,9 +169,12 @@ both_engines!(
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
         header.typ = Some("at+jwt".into());
         header.kid = Some(kid);
-        let token =
-            jsonwebtoken::encode(&header, &forged, &jsonwebtoken::EncodingKey::from_ed_der(&der))
-                .unwrap();
+        let token = jsonwebtoken::encode(
+            &header,
+            &forged,
+            &jsonwebtoken::EncodingKey::from_ed_der(&der),
+        )
+        .unwrap();
         let answer = app
             .post_bearer(
                 "/api/admin/users",

@@ -40,7 +40,10 @@ both_engines!(
         for (email, (login, change)) in races {
             assert_eq!(change.status, StatusCode::OK, "{email}: {}", change.body);
             let old = app
-                .post("/api/auth/login", json!({"email": email, "password": PASSWORD}))
+                .post(
+                    "/api/auth/login",
+                    json!({"email": email, "password": PASSWORD}),
+                )
                 .await;
             assert_eq!(
                 old.status,
@@ -48,7 +51,10 @@ both_engines!(
                 "{email}: the old password works again after the change"
             );
             let new = app
-                .post("/api/auth/login", json!({"email": email, "password": NEW_PASSWORD}))
+                .post(
+                    "/api/auth/login",
+                    json!({"email": email, "password": NEW_PASSWORD}),
+                )
                 .await;
             assert_eq!(new.status, StatusCode::OK, "{email}: {}", new.body);
             // A login that won the race was seen by "sign out other devices".
@@ -71,12 +77,14 @@ both_engines!(
         // Another instance revoked this session; this instance has not heard of it yet, so
         // the bearer check passes and only the database knows.
         let sid = claims(&alice.access)["sid"].as_str().unwrap().to_owned();
-        sqlx::query("UPDATE sessions SET revoked_at = $2, revoke_reason = 'admin_forced' WHERE id = $1")
-            .bind(&sid)
-            .bind(app.clock_now())
-            .execute(app.pool())
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, revoke_reason = 'admin_forced' WHERE id = $1",
+        )
+        .bind(&sid)
+        .bind(app.clock_now())
+        .execute(app.pool())
+        .await
+        .unwrap();
         let change = app
             .post_bearer(
                 "/api/account/password",
@@ -93,7 +101,11 @@ both_engines!(
                 json!({"email": "revoked-changer@example.com", "password": PASSWORD}),
             )
             .await;
-        assert_eq!(login.status, StatusCode::OK, "the password was changed anyway");
+        assert_eq!(
+            login.status,
+            StatusCode::OK,
+            "the password was changed anyway"
+        );
     }
 );
 

@@ -12,7 +12,9 @@ use crate::support::*;
 
 /// A transaction on its own connection, as another instance would hold one.
 async fn foreign_transaction(app: &TestApp) -> sqlx::AnyConnection {
-    let mut conn = sqlx::AnyConnection::connect(app.database_url()).await.unwrap();
+    let mut conn = sqlx::AnyConnection::connect(app.database_url())
+        .await
+        .unwrap();
     let begin = match app.engine() {
         Engine::Sqlite => "BEGIN IMMEDIATE",
         Engine::Postgres => "BEGIN",
@@ -146,7 +148,12 @@ both_engines!(
                     json!({"session_id": sid}),
                 )
             );
-            assert_eq!(revoked.status, StatusCode::OK, "round {round}: {}", revoked.body);
+            assert_eq!(
+                revoked.status,
+                StatusCode::OK,
+                "round {round}: {}",
+                revoked.body
+            );
             assert!(
                 matches!(refreshed.status.as_u16(), 200 | 401),
                 "round {round}: {} {}",
@@ -154,7 +161,10 @@ both_engines!(
                 refreshed.body
             );
             if refreshed.status == StatusCode::OK {
-                let token = refreshed.json()["access_token"].as_str().unwrap().to_owned();
+                let token = refreshed.json()["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
                 let next = refreshed.refresh_cookie().unwrap();
                 assert_eq!(
                     app.refresh(&next).await.status,
@@ -162,7 +172,9 @@ both_engines!(
                     "round {round}: the rotated token outlived the revocation"
                 );
                 assert_eq!(
-                    app.post_bearer("/api/sessions/list", &token, json!({})).await.status,
+                    app.post_bearer("/api/sessions/list", &token, json!({}))
+                        .await
+                        .status,
                     StatusCode::UNAUTHORIZED,
                     "round {round}: the new access token outlived the revocation"
                 );
@@ -181,7 +193,12 @@ both_engines!(
                     json!({"user_id": victim.user_id}),
                 )
             );
-            assert_eq!(forced.status, StatusCode::OK, "round {round}: {}", forced.body);
+            assert_eq!(
+                forced.status,
+                StatusCode::OK,
+                "round {round}: {}",
+                forced.body
+            );
             assert!(
                 matches!(login.status.as_u16(), 200 | 401),
                 "round {round}: {} {}",
@@ -209,7 +226,12 @@ async fn unknown_refresh_tokens_never_wait_for_the_sqlite_write_lock() {
     let writer = foreign_transaction(&app).await;
     let unknown = latchkey::auth::refresh_tokens::RefreshToken::generate().into_string();
     let refreshed = app.refresh(&unknown).await;
-    assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED, "{}", refreshed.body);
+    assert_eq!(
+        refreshed.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        refreshed.body
+    );
     assert_eq!(refreshed.code(), "invalid_refresh_token");
     let logout = app.post_cookie("/api/auth/logout", &unknown).await;
     assert_eq!(logout.status, StatusCode::OK, "{}", logout.body);

@@ -374,10 +374,9 @@ pub async fn signing_key(app: &TestApp) -> (Vec<u8>, String) {
             .fetch_one(app.pool())
             .await
             .unwrap();
-    let kek = latchkey::auth::key_encryption::KeyEncryptionKey::load(
-        &app.state.config.key_encryption,
-    )
-    .unwrap();
+    let kek =
+        latchkey::auth::key_encryption::KeyEncryptionKey::load(&app.state.config.key_encryption)
+            .unwrap();
     (kek.open(&kid, &sealed).unwrap(), kid)
 }
 

@@ -20,11 +20,26 @@ const NEW_DEVICE: Client = Client {
     ip: "203.0.113.200",
 };
 const GUESSERS: [Client; 5] = [
-    Client { user_agent: UA_CURL, ip: "192.0.2.1" },
-    Client { user_agent: UA_CURL, ip: "192.0.2.2" },
-    Client { user_agent: UA_CURL, ip: "2001:db8:aa::1" },
-    Client { user_agent: UA_CURL, ip: "2001:db8:bb::1" },
-    Client { user_agent: UA_CURL, ip: "192.0.2.5" },
+    Client {
+        user_agent: UA_CURL,
+        ip: "192.0.2.1",
+    },
+    Client {
+        user_agent: UA_CURL,
+        ip: "192.0.2.2",
+    },
+    Client {
+        user_agent: UA_CURL,
+        ip: "2001:db8:aa::1",
+    },
+    Client {
+        user_agent: UA_CURL,
+        ip: "2001:db8:bb::1",
+    },
+    Client {
+        user_agent: UA_CURL,
+        ip: "192.0.2.5",
+    },
 ];
 
 async fn login_from(app: &TestApp, client: &Client, email: &str, password: &str) -> TestResponse {
@@ -41,7 +56,10 @@ both_engines!(
     guessing_one_account_from_many_addresses_is_throttled_but_the_owner_gets_in,
     |app: TestApp| async move {
         let app = app
-            .restart_with(&[BEHIND_PROXY, ("LATCHKEY_RATE_ACCOUNT_FAILURES_PER_HOUR", "3")])
+            .restart_with(&[
+                BEHIND_PROXY,
+                ("LATCHKEY_RATE_ACCOUNT_FAILURES_PER_HOUR", "3"),
+            ])
             .await
             .unwrap();
         let registered = app
