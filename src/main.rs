@@ -103,6 +103,11 @@ async fn admin(action: AdminAction) -> anyhow::Result<()> {
                 "{email} is now an admin (id {}); {} session(s) ended",
                 done.id, done.ended_sessions
             );
+            // Promotion keeps the password: whoever chose it can sign in as an admin now.
+            eprintln!(
+                "latchkey: the account keeps its current password. Unless you know who set it, \
+                 run `latchkey admin reset-password --email {email}` now"
+            );
         }
         AdminAction::ResetPassword { email } => {
             let email = normalised(&email)?;

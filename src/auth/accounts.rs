@@ -128,21 +128,16 @@ impl AuthService {
         // The password was checked outside the transaction. Both statements below match only
         // while the hash is still the one verified (compare-and-swap) and the account enabled;
         // they also take the user's row lock, which every revoke-all path takes too.
-        let unchanged =
-            match &rehashed {
-                Some(new) => {
-                    store::users::replace_password_hash(
-                        &mut *tx,
-                        &user.id,
-                        &user.password_hash,
-                        new,
-                        now,
-                    )
-                    .await?
-                }
-                None => false,
-            } || store::users::lock_if_unchanged(&mut *tx, &user.id, &user.password_hash).await?;
-        if !unchanged {
+        let still_verified = match &rehashed {
+            Some(new) => {
+                let old = &user.password_hash;
+                store::users::replace_password_hash(&mut *tx, &user.id, old, new, now).await?
+            }
+            None => {
+                store::users::lock_if_unchanged(&mut *tx, &user.id, &user.password_hash).await?
+            }
+        };
+        if !still_verified {
             return Err(LoginFailure::HashChanged);
         }
         let enabled = store::users::by_id(&mut *tx, &user.id)
