@@ -10,5 +10,6 @@ mod engine;
 mod foundation;
 mod keys_and_cli;
 mod rotation;
+mod security_headers;
 mod sessions;
 mod tokens;
