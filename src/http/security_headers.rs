@@ -1,5 +1,6 @@
 //! Browser hardening headers on every response, above all a Content-Security-Policy whose
-//! per-response nonce is the one Leptos writes on its inline scripts during server rendering.
+//! per-response nonce (on pages) is the one Leptos writes on its inline scripts during server
+//! rendering.
 //!
 //! The nonce is made here, before the handler runs, and travels to the renderer in the request's
 //! extensions: Leptos would otherwise make its own inside the renderer, where the response
@@ -13,8 +14,8 @@ use axum::response::Response;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use http::{HeaderName, HeaderValue};
 use leptos::config::LeptosOptions;
@@ -73,13 +74,14 @@ impl SecurityHeaders {
         }
     }
 
-    fn policy(&self, nonce: &str) -> String {
+    fn policy(&self, nonce: Option<&str>) -> String {
+        let nonce = nonce.map(|n| format!(" 'nonce-{n}'")).unwrap_or_default();
         // 'wasm-unsafe-eval' allows compiling the app's WASM, not eval(); no inline styles are
         // rendered (the SVG icons use presentation attributes, not `style`), so style-src needs
         // no nonce.
         format!(
             "default-src 'self'; \
-             script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+             script-src 'self'{nonce} 'wasm-unsafe-eval'; \
              style-src 'self'; \
              img-src 'self' data:; \
              connect-src 'self'{}; \
@@ -100,7 +102,14 @@ pub async fn set_headers(
     let nonce = new_nonce();
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
-    let policy = HeaderValue::from_str(&headers.policy(&nonce))
+    // Only a page can hold an inline script. Elsewhere a nonce would just make answers that
+    // must be identical differ (a wrong password and an unknown email), and defeat caching.
+    let is_html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let policy = HeaderValue::from_str(&headers.policy(is_html.then_some(&*nonce)))
         // Cannot fail (a base64 nonce, a host the URL parser serialised), but would fail closed.
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
     let out = response.headers_mut();
@@ -141,10 +150,13 @@ mod tests {
 
     #[test]
     fn policy_carries_the_nonce_and_no_unsafe_inline() {
-        let policy = SecurityHeaders::for_origin("http://127.0.0.1:3000", None).policy("abc");
+        let headers = SecurityHeaders::for_origin("http://127.0.0.1:3000", None);
+        let policy = headers.policy(Some("abc"));
         assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
         assert!(policy.contains("connect-src 'self';"));
         assert!(!policy.contains("unsafe-inline"));
+        let without = headers.policy(None);
+        assert!(without.contains("script-src 'self' 'wasm-unsafe-eval';"));
     }
 
     #[test]
@@ -156,12 +168,12 @@ mod tests {
     #[test]
     fn dev_reload_socket_is_allowed_only_when_watching() {
         let watching = SecurityHeaders::for_origin("http://127.0.0.1:3000", Some(3001));
-        assert!(watching.policy("n").contains(
+        assert!(watching.policy(None).contains(
             "connect-src 'self' ws://127.0.0.1:3001 ws://localhost:3001 ws://[::1]:3001;"
         ));
         let remote = SecurityHeaders::for_origin("https://auth.example.com", Some(3001));
         assert!(remote
-            .policy("n")
+            .policy(None)
             .contains("connect-src 'self' wss://auth.example.com:3001;"));
     }
 

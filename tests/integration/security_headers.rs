@@ -10,7 +10,7 @@ use http::{Request, StatusCode};
 
 use crate::support::*;
 
-async fn get_page(app: &TestApp, path: &str) -> TestResponse {
+async fn get(app: &TestApp, path: &str) -> TestResponse {
     let request = Request::get(path)
         .header("accept", "text/html")
         .body(Body::empty())
@@ -121,7 +121,7 @@ async fn pages_have_a_csp_whose_fresh_nonce_is_on_every_inline_script() {
         ("/sessions", StatusCode::OK),
         ("/no-such-page", StatusCode::NOT_FOUND),
     ] {
-        let response = get_page(&app, path).await;
+        let response = get(&app, path).await;
         assert_eq!(response.status, status, "{path}");
         let nonce = check_page(&response);
         assert!(!seen.contains(&nonce), "{path} reused nonce {nonce}");
@@ -141,11 +141,26 @@ async fn hsts_is_sent_when_the_public_origin_is_https() {
     )
     .await
     .unwrap();
-    let response = get_page(&app, "/login").await;
+    let response = get(&app, "/login").await;
     assert_eq!(response.status, StatusCode::OK);
     check_page(&response);
     assert_eq!(
         header(&response, "strict-transport-security"),
         Some("max-age=63072000; includeSubDomains")
+    );
+}
+
+#[tokio::test]
+async fn other_answers_carry_the_same_policy_without_a_nonce() {
+    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let (a, b) = (get(&app, "/healthz").await, get(&app, "/healthz").await);
+    let policy = header(&a, "content-security-policy").expect("a CSP header");
+    assert_eq!(Some(policy), header(&b, "content-security-policy"));
+    let d = directives(policy);
+    assert_eq!(d["script-src"], ["'self'", "'wasm-unsafe-eval'"]);
+    assert_eq!(d["frame-ancestors"], ["'none'"]);
+    assert_eq!(
+        header(&a, "cross-origin-opener-policy"),
+        Some("same-origin")
     );
 }
