@@ -27,7 +27,7 @@ use crate::config::{is_loopback, Config};
 
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
     HeaderName::from_static("cross-origin-opener-policy");
-/// Two years: the preload list's minimum, and long enough that a stripped first visit is rare.
+/// Two years, the usual recommendation. No `preload`: that commits the operator's whole domain.
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 
 /// The nonce of the response being built.
