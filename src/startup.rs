@@ -6,12 +6,10 @@ use app::api::backend::SharedBackend;
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
-use http::header::{HeaderName, HeaderValue};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::auth::clock::{Clock, SystemClock};
 use crate::auth::{AdminCreation, AuthService};
@@ -19,6 +17,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::backend::EngineBackend;
 use crate::http::guards::{self, AllowedOrigin};
+use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::{healthz, jwks};
 
 #[derive(Clone)]
@@ -92,34 +91,34 @@ pub fn router(state: AppState) -> Router {
         AllowedOrigin(state.config.public_origin.clone()),
         guards::api_guard,
     );
-    let provide_backend = move || provide_context::<SharedBackend>(backend.clone());
+    let headers = axum::middleware::from_fn_with_state(
+        Arc::new(SecurityHeaders::new(&state.config, &state.leptos_options)),
+        security_headers::set_headers,
+    );
+    let provide_context_for_request = move || {
+        provide_context::<SharedBackend>(backend.clone());
+        security_headers::provide_nonce();
+    };
     Router::new()
         .route("/healthz", get(healthz::healthz))
         .route("/.well-known/jwks.json", get(jwks::jwks))
-        .leptos_routes_with_context(&state, routes, provide_backend, move || {
+        .leptos_routes_with_context(&state, routes, provide_context_for_request, move || {
             app::shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        // The 404 page carries the hydration script too, so it needs the header's nonce.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(security_headers::provide_nonce, app::shell))
         // Inner to outer: the body limit backs up the guard for bodies without a length.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             guards::MAX_BODY_BYTES,
         ))
         .layer(api_guard)
         .layer(tower_cookies::CookieManagerLayer::new())
-        .layer(security_header("x-content-type-options", "nosniff"))
-        .layer(security_header("x-frame-options", "DENY"))
-        .layer(security_header("referrer-policy", "same-origin"))
+        .layer(headers)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
-}
-
-fn security_header(name: &'static str, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
-    SetResponseHeaderLayer::if_not_present(
-        HeaderName::from_static(name),
-        HeaderValue::from_static(value),
-    )
 }
 
 /// Spawns key reloads, revocation pruning and rate-limit housekeeping.

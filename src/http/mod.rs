@@ -1,4 +1,5 @@
-//! HTTP wiring around the engine: the server-function backend, request guards, health, JWKS.
+//! HTTP wiring around the engine: the server-function backend, request guards, security
+//! headers, health, JWKS.
 
 pub mod backend;
 pub mod guards;
@@ -6,3 +7,4 @@ pub mod healthz;
 pub mod jwks;
 pub mod rate_limit;
 pub mod request_meta;
+pub mod security_headers;

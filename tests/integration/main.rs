@@ -15,6 +15,7 @@ mod keys_at_rest;
 mod password_races;
 mod revocation_races;
 mod rotation;
+mod security_headers;
 mod sessions;
 mod throttling;
 mod token_lifetime;
