@@ -169,7 +169,7 @@ test('admin forces a user out; the user loses access on the next call', async ({
   const row = admin.locator(`tr[data-email="${email}"]`);
   await row.getByRole('button', { name: 'Details' }).click();
   await admin.getByRole('button', { name: 'Force logout' }).click();
-  await expect(admin.getByRole('status')).toContainText('Ended 1 session');
+  await expect(admin.locator('.notice[role=status]')).toContainText('Ended 1 session');
 
   await user.getByRole('link', { name: 'Activity' }).click();
   await expect(user).toHaveURL(/\/login/);
