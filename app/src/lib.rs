@@ -22,6 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.ico" sizes="32x32" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -41,6 +42,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/latchkey.css" />
         <Title text="latchkey" />
         <Router>
+            <components::FocusOnNavigate />
             <components::Nav />
             <main class="page">
                 <Routes fallback=pages::NotFound>

@@ -66,7 +66,12 @@ impl Auth {
     pub fn accept(&self, response: AuthResponse) {
         token::set(Some(response.access_token));
         self.generation.update(|g| *g += 1);
-        self.status.set(AuthStatus::SignedIn(response.user));
+        // A renewal changes the token, not who is signed in: setting an equal status would
+        // still notify every subscriber and rebuild the page (typed input, notices, scroll).
+        let signed_in = AuthStatus::SignedIn(response.user);
+        if self.status.get_untracked() != signed_in {
+            self.status.set(signed_in);
+        }
         #[cfg(feature = "hydrate")]
         browser::schedule_refresh(*self, response.expires_in);
     }

@@ -1,10 +1,22 @@
+mod focus;
 mod guard;
 mod nav;
 mod time;
 
+pub use focus::FocusOnNavigate;
 pub use guard::RequireAuth;
 pub use nav::Nav;
 pub use time::{ExactTime, RelativeTime};
+
+/// Returning to the sign-in or registration form after signing in would look like a failure.
+fn is_sign_in_page(path: &str) -> bool {
+    let route = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    matches!(route, "/login" | "/register")
+}
 
 /// Keeps post-sign-in redirects on this site: only plain absolute paths are followed.
 pub fn safe_next(next: Option<String>) -> String {
@@ -13,7 +25,8 @@ pub fn safe_next(next: Option<String>) -> String {
             if path.starts_with('/')
                 && !path.starts_with("//")
                 && !path.contains('\\')
-                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace())
+                && !is_sign_in_page(&path) =>
         {
             path
         }
@@ -63,5 +76,23 @@ mod tests {
             assert_eq!(safe_next(Some(evil.into())), "/sessions", "{evil}");
         }
         assert_eq!(safe_next(None), "/sessions");
+    }
+
+    #[test]
+    fn never_back_to_the_sign_in_forms() {
+        for loop_back in [
+            "/login",
+            "/login/",
+            "/login?next=%2Fsessions",
+            "/register",
+            "/register#x",
+        ] {
+            assert_eq!(
+                safe_next(Some(loop_back.into())),
+                "/sessions",
+                "{loop_back}"
+            );
+        }
+        assert_eq!(safe_next(Some("/login-help".into())), "/login-help");
     }
 }

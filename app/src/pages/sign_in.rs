@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{ApiError, ErrorCode};
-use crate::auth::{signed_out_text, use_auth};
+use crate::auth::{signed_out_text, use_auth, AuthStatus};
 use crate::components::{safe_next, use_hydrated};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -74,6 +74,24 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
+    // Set once this form has signed someone in, so the "already signed in" card does not flash
+    // while the page moves on.
+    let submitted = RwSignal::new(false);
+    // Someone already signed in is offered their account, or a clean switch: signing in as
+    // someone else must not leave the first session alive in the background.
+    let already = Memo::new(move |_| match auth.status.get() {
+        AuthStatus::SignedIn(user) if !submitted.get() => Some(user.email),
+        _ => None,
+    });
+    let switching = RwSignal::new(false);
+    let switch_account = move |_| {
+        switching.set(true);
+        leptos::task::spawn_local(async move {
+            auth.sign_out().await;
+            switching.set(false);
+        });
+    };
+
     let reason = move || query.read().get("reason").map(|r| signed_out_text(&r));
     let next = move || safe_next(query.read_untracked().get("next"));
 
@@ -97,6 +115,7 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
             };
             match result {
                 Ok(response) => {
+                    submitted.set(true);
                     auth.accept(response);
                     navigate(&next(), Default::default());
                 }
@@ -120,7 +139,18 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
     };
 
     view! {
-        <section class="card narrow">
+        {move || already.get().map(|email| view! {
+            <section class="card narrow" data-testid="already-signed-in">
+                <h1>{title}</h1>
+                <p>"You are signed in as " <strong>{email}</strong> "."</p>
+                <p class="actions">
+                    <a class="button" href=next()>"Continue to your account"</a>
+                    <button type="button" class="button secondary" disabled=move || switching.get()
+                        on:click=switch_account>"Sign out and use another account"</button>
+                </p>
+            </section>
+        })}
+        <section class="card narrow" hidden=move || already.get().is_some()>
             <h1>{title}</h1>
             {move || reason().map(|text| view! { <p class="notice" role="status" data-testid="signed-out-reason">{text}</p> })}
             <form method="post" on:submit=on_submit novalidate>

@@ -1,0 +1,134 @@
+import { test, expect } from '@playwright/test';
+import { shortTtlURL } from '../playwright.config';
+import { newDevice, PASSWORD, register, signIn, uniqueEmail, waitForHydration } from './helpers';
+
+// The access token on the short-TTL server lives 8 s and is renewed at 80 %: 17 s is at least
+// two silent renewals.
+const TWO_RENEWALS_MS = 17_000;
+
+async function registerOnShortTtl(page: import('@playwright/test').Page, email: string) {
+  await page.goto(`${shortTtlURL}/register`);
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByTestId('session')).toHaveCount(1);
+}
+
+test('silent renewals keep typed input, the checkbox, notices and the scroll position', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 900, height: 420 } });
+  const page = await newDevice(context);
+  let refreshes = 0;
+  page.on('request', (r) => { if (r.url().endsWith('/api/auth/refresh')) refreshes += 1; });
+  await registerOnShortTtl(page, uniqueEmail('renewals'));
+
+  await page.getByRole('link', { name: 'Account' }).click();
+  await page.getByLabel('Current password').fill('half-typed current');
+  await page.getByLabel('New password').fill('half-typed new one');
+  const box = page.getByLabel('Sign out my other devices');
+  await box.uncheck();
+  // A marker on the DOM node: a rebuilt page would be a new node without it.
+  await page.locator('form').evaluate((form) => form.setAttribute('data-marker', 'same-node'));
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  const scrolled = await page.evaluate(() => window.scrollY);
+
+  const before = refreshes;
+  await page.waitForTimeout(TWO_RENEWALS_MS);
+  expect(refreshes - before).toBeGreaterThanOrEqual(2);
+
+  await expect(page.getByLabel('Current password')).toHaveValue('half-typed current');
+  await expect(page.getByLabel('New password')).toHaveValue('half-typed new one');
+  await expect(box).not.toBeChecked();
+  await expect(page.locator('form[data-marker=same-node]')).toHaveCount(1);
+  expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
+  await page.screenshot({ path: 'screenshots/account-after-two-renewals.png', fullPage: true });
+  await context.close();
+});
+
+test('a revoke after an idle period shows its notice and a list without the revoked device', async ({ browser }) => {
+  const email = uniqueEmail('idle-revoke');
+  const a = await newDevice(await browser.newContext());
+  const b = await newDevice(await browser.newContext());
+  // A laptop asleep: the page's timers stop while real time (and the token's life) runs on.
+  await a.clock.install();
+  await registerOnShortTtl(a, email);
+  await b.goto(`${shortTtlURL}/login`);
+  await waitForHydration(b);
+  await b.getByLabel('Email').fill(email);
+  await b.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await b.getByRole('button', { name: 'Sign in' }).click();
+  await expect(b.getByTestId('signed-in-as')).toHaveText(email);
+
+  await a.reload();
+  await expect(a.getByTestId('session')).toHaveCount(2);
+  await a.clock.pauseAt((await a.evaluate(() => Date.now())) + 1_000);
+  // Past the token's 8 s and the server's 5 s leeway, with no renewal in between.
+  await a.waitForTimeout(14_000);
+  await a.getByTestId('session').filter({ hasNot: a.locator('.badge') }).getByRole('button', { name: 'Sign out' }).click();
+  await expect(a.locator('.notice[role=status]')).toContainText('signed out');
+  await expect(a.getByTestId('session')).toHaveCount(1);
+  await expect(a.getByTestId('session')).toHaveAttribute('data-current', 'true');
+});
+
+test('signing out from a protected page and back in never lands on the sign-in form', async ({ page }) => {
+  const email = uniqueEmail('next-loop');
+  await register(page, email);
+  await page.getByRole('link', { name: 'Account' }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  expect(decodeURIComponent(page.url())).not.toContain('next=/login');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
+  await expect(page).not.toHaveURL(/\/(login|register)/);
+
+  // A crafted link cannot send the next sign-in back to the form either.
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/login?next=%2Flogin');
+  await waitForHydration(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
+});
+
+test('opening the sign-in page while signed in offers the account or a clean switch', async ({ page, context, request }) => {
+  const first = uniqueEmail('switch-a');
+  const second = uniqueEmail('switch-b');
+  await register(page, second);
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await register(page, first);
+  const firstCookie = (await context.cookies()).find((c) => c.name === '__Host-latchkey-refresh')!.value;
+
+  await page.goto('/login');
+  const card = page.getByTestId('already-signed-in');
+  await expect(card).toContainText(first);
+  await card.getByRole('button', { name: 'Sign out and use another account' }).click();
+  await expect(card).toHaveCount(0);
+  await signIn(page, second);
+
+  // The first account's session ended with the switch instead of lingering for a week.
+  const stale = await request.post('/api/auth/refresh', {
+    headers: { cookie: `__Host-latchkey-refresh=${firstCookie}`, origin: new URL(page.url()).origin },
+    data: {},
+  });
+  expect(stale.status()).toBe(401);
+});
+
+test('there is a favicon, and navigation moves focus to the page heading', async ({ page, request }) => {
+  const icon = await request.get('/favicon.ico');
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()['content-type']).toMatch(/icon/);
+
+  await register(page, uniqueEmail('focus'));
+  await page.getByRole('link', { name: 'Activity' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Security activity');
+  await expect(page.locator('main h1')).toBeFocused();
+  await page.getByRole('link', { name: 'Account' }).click();
+  await expect(page.locator('main h1')).toHaveText('Account');
+  await expect(page.locator('main h1')).toBeFocused();
+});
