@@ -132,3 +132,28 @@ test('there is a favicon, and navigation moves focus to the page heading', async
   await expect(page.locator('main h1')).toHaveText('Account');
   await expect(page.locator('main h1')).toBeFocused();
 });
+
+test('what is typed before the app is interactive is kept and signs in', async ({ browser }) => {
+  const email = uniqueEmail('early-typist');
+  const setup = await browser.newPage();
+  await register(setup, email);
+  await setup.close();
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // A slow connection: the WASM arrives three seconds after the HTML.
+  await page.route('**/*.wasm', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await route.continue();
+  });
+  await page.goto('/login');
+  await expect(page.getByRole('button', { name: 'Loading…' })).toBeDisabled();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await waitForHydration(page);
+  await expect(page.getByLabel('Email')).toHaveValue(email);
+  await expect(page.getByLabel('Password', { exact: true })).toHaveValue(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText(email);
+  await context.close();
+});

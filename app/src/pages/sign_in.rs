@@ -68,9 +68,9 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let hydrated = use_hydrated();
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
     let show_password = RwSignal::new(false);
+    let email_field = NodeRef::<leptos::html::Input>::new();
+    let password_field = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
@@ -100,7 +100,14 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         if pending.get_untracked() {
             return;
         }
-        let (e, p) = (email.get_untracked(), password.get_untracked());
+        // Read from the fields themselves: text typed or autofilled before the app took over
+        // never reached the signals.
+        let field = |node: NodeRef<leptos::html::Input>| {
+            node.get_untracked()
+                .map(|input| input.value())
+                .unwrap_or_default()
+        };
+        let (e, p) = (field(email_field), field(password_field));
         if let Some(problem) = validate(mode, &e, &p) {
             error.set(Some(problem.into()));
             return;
@@ -155,15 +162,16 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
             {move || reason().map(|text| view! { <p class="notice" role="status" data-testid="signed-out-reason">{text}</p> })}
             <form method="post" on:submit=on_submit novalidate>
                 <label for="email">"Email"</label>
+                // No `prop:value`: hydration would overwrite what was typed before it.
                 <input id="email" name="email" type="email" autocomplete="username" required
-                    prop:value=email on:input=move |ev| email.set(event_target_value(&ev)) />
+                    node_ref=email_field />
                 <label for="password">"Password"</label>
                 <div class="password-row">
                     <input id="password" name="password" required
                         type=move || if show_password.get() { "text" } else { "password" }
                         autocomplete=if mode == Mode::SignIn { "current-password" } else { "new-password" }
                         minlength=if mode == Mode::Register { "8" } else { "1" } maxlength="128"
-                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                        node_ref=password_field />
                     <button type="button" class="button secondary small" aria-pressed=move || show_password.get().to_string()
                         on:click=move |_| show_password.update(|s| *s = !*s)>
                         {move || if show_password.get() { "Hide" } else { "Show" }}
