@@ -157,3 +157,37 @@ test('what is typed before the app is interactive is kept and signs in', async (
   await expect(page.getByTestId('signed-in-as')).toHaveText(email);
   await context.close();
 });
+
+test('a sign-out the server never heard of says so and can be retried', async ({ page, context }) => {
+  const email = uniqueEmail('offline-signout');
+  await register(page, email);
+  await page.route('**/api/auth/logout', (route) => route.abort('internetdisconnected'));
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out' }).click();
+  const failed = page.getByTestId('sign-out-failed');
+  await expect(failed).toContainText('could not be reached');
+  // The page forgot its token at once; the cookie, which only the server can clear, remains.
+  expect((await context.cookies()).some((c) => c.name === '__Host-latchkey-refresh' && c.value !== '')).toBe(true);
+
+  await page.unroute('**/api/auth/logout');
+  await failed.getByRole('button', { name: 'Try signing out again' }).click();
+  await expect(page.getByTestId('signed-out')).toHaveText('You have signed out.');
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByRole('banner').getByRole('link', { name: 'Sign in' })).toBeVisible();
+});
+
+test('"Sign out everywhere" that fails says nothing was signed out and keeps the list', async ({ page }) => {
+  await register(page, uniqueEmail('offline-everywhere'));
+  page.on('dialog', (dialog) => dialog.accept());
+  await page.route('**/api/sessions/revoke_all', (route) => route.abort('internetdisconnected'));
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(page.locator('.notice[role=status]')).toContainText('Nothing was signed out');
+  await expect(page).toHaveURL(/\/sessions$/);
+  await expect(page.getByTestId('session')).toHaveCount(1);
+  await expect(page.getByTestId('signed-in-as')).toBeVisible();
+
+  await page.unroute('**/api/sessions/revoke_all');
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByTestId('signed-out-reason')).toContainText('Sign out everywhere');
+});

@@ -89,6 +89,8 @@ pub enum RevokeReason {
     PromotedToAdmin,
     /// An operator reset the password (`latchkey admin reset-password`).
     PasswordReset,
+    /// The user chose "Sign out everywhere", this device included.
+    SignedOutEverywhere,
 }
 
 impl RevokeReason {
@@ -104,6 +106,7 @@ impl RevokeReason {
             Self::Expired => "expired",
             Self::PromotedToAdmin => "promoted_to_admin",
             Self::PasswordReset => "password_reset",
+            Self::SignedOutEverywhere => "signed_out_everywhere",
         }
     }
 
@@ -119,6 +122,7 @@ impl RevokeReason {
             "expired" => Self::Expired,
             "promoted_to_admin" => Self::PromotedToAdmin,
             "password_reset" => Self::PasswordReset,
+            "signed_out_everywhere" => Self::SignedOutEverywhere,
             _ => return None,
         })
     }

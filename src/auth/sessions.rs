@@ -85,6 +85,28 @@ impl AuthService {
         Ok(ended.len() as u64)
     }
 
+    /// "Sign out everywhere": every session of the caller ends, this one included, and every
+    /// access token already issued to the account is refused from now on.
+    pub async fn revoke_all_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
+        let now = self.now();
+        let mut tx = self.begin().await?;
+        let ended = self
+            .revoke_all(
+                &mut tx,
+                &who.user_id,
+                None,
+                RevokeReason::SignedOutEverywhere,
+                None,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        self.forget_sessions(&ended, now);
+        self.revocations
+            .revoke_user_tokens_before(&who.user_id, now);
+        Ok(ended.len() as u64)
+    }
+
     pub async fn events(&self, user_id: &str) -> Result<Vec<EventRow>, AuthError> {
         Ok(store::events::for_user(&self.db.pool, user_id, EVENTS_LIMIT).await?)
     }

@@ -110,6 +110,13 @@ impl AuthBackend for EngineBackend {
         })
     }
 
+    async fn revoke_all_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError> {
+        let who = self.caller(req)?;
+        Ok(RevokedCount {
+            revoked: self.auth.revoke_all_sessions(&who).await?,
+        })
+    }
+
     async fn change_password(
         &self,
         req: &Parts,

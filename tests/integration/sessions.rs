@@ -147,6 +147,45 @@ both_engines!(
 );
 
 both_engines!(
+    sign_out_everywhere_is_one_call_that_ends_every_session_and_clears_the_cookie,
+    |app: TestApp| async move {
+        let a = app.register("everywhere@example.com").await;
+        let b = app.login("everywhere@example.com").await;
+        let r = app
+            .post_with(
+                "/api/sessions/revoke_all",
+                json!({}),
+                &[
+                    ("authorization", &format!("Bearer {}", a.access)),
+                    ("cookie", &format!("__Host-latchkey-refresh={}", a.refresh)),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["revoked"], 2);
+        assert_eq!(
+            r.refresh_cookie().as_deref(),
+            Some(""),
+            "the cookie is cleared"
+        );
+        for device in [&a, &b] {
+            assert_eq!(
+                app.post_bearer("/api/sessions/list", &device.access, json!({}))
+                    .await
+                    .status,
+                StatusCode::UNAUTHORIZED
+            );
+            let refreshed = app.refresh(&device.refresh).await;
+            assert_eq!(refreshed.code(), "session_revoked");
+            assert_eq!(refreshed.json()["reason"], "signed_out_everywhere");
+        }
+        // Without a bearer token nothing happens.
+        let anonymous = app.post("/api/sessions/revoke_all", json!({})).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    }
+);
+
+both_engines!(
     password_change_requires_the_current_password_and_ends_other_sessions,
     |app: TestApp| async move {
         let a = app.register("pw@example.com").await;

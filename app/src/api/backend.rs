@@ -34,6 +34,8 @@ pub trait AuthBackend: Send + Sync + 'static {
     async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError>;
     async fn revoke_session(&self, req: &Parts, session_id: String) -> Result<(), ApiError>;
     async fn revoke_other_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError>;
+    /// Every session of the caller, this one included.
+    async fn revoke_all_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError>;
     async fn change_password(
         &self,
         req: &Parts,

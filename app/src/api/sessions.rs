@@ -21,6 +21,17 @@ pub async fn revoke_session(session_id: String) -> Result<Done, ApiError> {
     .await
 }
 
+/// "Sign out everywhere" in one call, so its failure is one answer the page can show.
+#[server(prefix = "/api", endpoint = "sessions/revoke_all", input = Json, client = AuthClient)]
+pub async fn revoke_all_sessions() -> Result<RevokedCount, ApiError> {
+    transport::run(|backend, req| async move {
+        let revoked = backend.revoke_all_sessions(&req).await?;
+        transport::clear_refresh_cookie().await?;
+        Ok(revoked)
+    })
+    .await
+}
+
 #[server(prefix = "/api", endpoint = "sessions/revoke_others", input = Json, client = AuthClient)]
 pub async fn revoke_other_sessions() -> Result<RevokedCount, ApiError> {
     transport::run(|backend, req| async move { backend.revoke_other_sessions(&req).await }).await

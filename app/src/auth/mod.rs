@@ -162,10 +162,19 @@ impl Auth {
         call().await
     }
 
-    /// Ends the session on the server and in every tab of this browser.
-    pub async fn sign_out(&self) {
-        let _ = crate::api::logout().await;
+    /// Ends the session in every tab of this browser at once, and on the server. The server's
+    /// answer is returned: if it could not be reached the session may still be alive there (and
+    /// the cookie still set), which the caller must say and offer to retry.
+    pub async fn sign_out(&self) -> Result<(), ApiError> {
         self.forget(None);
+        #[cfg(feature = "hydrate")]
+        browser::announce_sign_out();
+        crate::api::logout().await.map(|_| ())
+    }
+
+    /// After the server ended every session of the account ("Sign out everywhere").
+    pub fn signed_out_everywhere(&self) {
+        self.forget(Some("signed_out_everywhere".into()));
         #[cfg(feature = "hydrate")]
         browser::announce_sign_out();
     }

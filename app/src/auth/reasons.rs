@@ -12,6 +12,7 @@ pub fn ended_reason_text(reason: &str) -> &'static str {
         "expired" => "Expired",
         "promoted_to_admin" => "Signed out when the account was made an administrator",
         "password_reset" => "Signed out because the password was reset",
+        "signed_out_everywhere" => "Signed out with \u{201c}Sign out everywhere\u{201d}",
         _ => "Ended",
     }
 }
@@ -45,6 +46,7 @@ mod tests {
             "expired",
             "promoted_to_admin",
             "password_reset",
+            "signed_out_everywhere",
         ] {
             assert_ne!(ended_reason_text(reason), "Ended", "{reason}");
         }

@@ -10,8 +10,11 @@ pub fn Nav() -> impl IntoView {
     let sign_out = move |_| {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            auth.sign_out().await;
-            navigate("/login", Default::default());
+            let target = match auth.sign_out().await {
+                Ok(()) => "/login?signed_out=1",
+                Err(_) => "/login?signed_out=failed",
+            };
+            navigate(target, Default::default());
         });
     };
     view! {

@@ -51,9 +51,16 @@ fn SessionsPage() -> impl IntoView {
         }
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let _ = auth.call(crate::api::revoke_other_sessions).await;
-            auth.sign_out().await;
-            navigate("/login", Default::default());
+            match auth.call(crate::api::revoke_all_sessions).await {
+                Ok(_) => {
+                    auth.signed_out_everywhere();
+                    navigate("/login?reason=signed_out_everywhere", Default::default());
+                }
+                Err(e) => notice.set(Some(format!(
+                    "Nothing was signed out: {}. Check your connection and try again.",
+                    e.message.trim_end_matches('.')
+                ))),
+            }
         });
     };
 

@@ -12,6 +12,15 @@ enum Mode {
     Register,
 }
 
+/// The outcome of the sign-out that brought the visitor here, if any.
+#[derive(Clone, Copy, PartialEq)]
+enum SignOut {
+    NotAsked,
+    Done,
+    Failed,
+    Retrying,
+}
+
 #[component]
 pub fn SignIn() -> impl IntoView {
     view! { <CredentialsForm mode=Mode::SignIn /> }
@@ -83,12 +92,35 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         AuthStatus::SignedIn(user) if !submitted.get() => Some(user.email),
         _ => None,
     });
+    // What the sign-out that led here reported (the page may already be showing when it
+    // lands), unless a retry from this page has said something newer.
+    let retried = RwSignal::new(None::<SignOut>);
+    let signout = Memo::new(move |_| {
+        retried
+            .get()
+            .unwrap_or_else(|| match query.read().get("signed_out").as_deref() {
+                Some("failed") => SignOut::Failed,
+                Some(_) => SignOut::Done,
+                None => SignOut::NotAsked,
+            })
+    });
     let switching = RwSignal::new(false);
     let switch_account = move |_| {
         switching.set(true);
         leptos::task::spawn_local(async move {
-            auth.sign_out().await;
+            if auth.sign_out().await.is_err() {
+                retried.set(Some(SignOut::Failed));
+            }
             switching.set(false);
+        });
+    };
+    let retry_sign_out = move |_| {
+        retried.set(Some(SignOut::Retrying));
+        leptos::task::spawn_local(async move {
+            retried.set(Some(match crate::api::logout().await {
+                Ok(_) => SignOut::Done,
+                Err(_) => SignOut::Failed,
+            }));
         });
     };
 
@@ -160,6 +192,19 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         <section class="card narrow" hidden=move || already.get().is_some()>
             <h1>{title}</h1>
             {move || reason().map(|text| view! { <p class="notice" role="status" data-testid="signed-out-reason">{text}</p> })}
+            {move || match signout.get() {
+                SignOut::NotAsked => None,
+                SignOut::Done => Some(view! {
+                    <p class="notice" role="status" data-testid="signed-out">"You have signed out."</p>
+                }.into_any()),
+                state => Some(view! {
+                    <div class="error" role="alert" data-testid="sign-out-failed">
+                        <p>"You are signed out on this page, but the server could not be reached, so this device may still be signed in there. Check your connection and try again."</p>
+                        <button type="button" class="button secondary small" disabled=state == SignOut::Retrying
+                            on:click=retry_sign_out>"Try signing out again"</button>
+                    </div>
+                }.into_any()),
+            }}
             <form method="post" on:submit=on_submit novalidate>
                 <label for="email">"Email"</label>
                 // No `prop:value`: hydration would overwrite what was typed before it.
