@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { shortTtlURL } from '../playwright.config';
+import { adminEmail, adminPassword, shortTtlURL } from '../playwright.config';
 import { newDevice, PASSWORD, register, signIn, uniqueEmail, waitForHydration } from './helpers';
 
 // The access token on the short-TTL server lives 8 s and is renewed at 80 %: 17 s is at least
@@ -190,4 +190,42 @@ test('"Sign out everywhere" that fails says nothing was signed out and keeps the
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByTestId('signed-out-reason')).toContainText('Sign out everywhere');
+});
+
+test('admin details open in place of the list, focused, and disabling asks first', async ({ browser }) => {
+  const email = uniqueEmail('admin-detail');
+  const userPage = await browser.newPage();
+  await register(userPage, email);
+  await userPage.close();
+
+  const context = await browser.newContext({ viewport: { width: 1000, height: 600 } });
+  const page = await context.newPage();
+  await signIn(page, adminEmail, adminPassword);
+  await page.goto('/admin');
+  await page.getByLabel('Search users by email').fill(email);
+  const row = page.locator(`tr[data-email="${email}"]`);
+  await row.getByRole('button', { name: 'Details' }).click();
+
+  const detail = page.getByTestId('user-detail');
+  await expect(detail).toBeInViewport();
+  await expect(detail.getByRole('heading', { level: 2 })).toBeFocused();
+  await expect(page.getByTestId('users')).toBeHidden();
+
+  // Disabling asks first, naming the account; saying no changes nothing.
+  let asked = '';
+  page.once('dialog', (dialog) => { asked = dialog.message(); void dialog.dismiss(); });
+  await detail.getByRole('button', { name: 'Disable account' }).click();
+  await expect.poll(() => asked).toContain(email);
+  await expect(detail.getByRole('button', { name: 'Disable account' })).toBeVisible();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await detail.getByRole('button', { name: 'Disable account' }).click();
+  await expect(detail.getByRole('button', { name: 'Enable account' })).toBeVisible();
+
+  // Back: the search is still there and the row is marked and focused.
+  await detail.getByRole('button', { name: 'Back to all users' }).click();
+  await expect(page.getByLabel('Search users by email')).toHaveValue(email);
+  await expect(row).toHaveAttribute('aria-current', 'true');
+  await expect(row.getByRole('button', { name: 'Details' })).toBeFocused();
+  await expect(row).toContainText('Disabled');
+  await context.close();
 });

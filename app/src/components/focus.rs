@@ -17,16 +17,28 @@ pub fn FocusOnNavigate() -> impl IntoView {
 }
 
 fn focus_heading() {
+    focus_element("main h1");
+}
+
+/// Moves focus to the first element matching `selector` once it has been drawn; headings
+/// become focusable by script only (not a tab stop).
+pub fn focus_element(selector: &str) {
     #[cfg(feature = "hydrate")]
-    request_animation_frame(|| {
-        use wasm_bindgen::JsCast as _;
-        let Some(heading) = document().query_selector("main h1").ok().flatten() else {
-            return;
-        };
-        // Focusable by script only: not a tab stop.
-        let _ = heading.set_attribute("tabindex", "-1");
-        if let Ok(heading) = heading.dyn_into::<web_sys::HtmlElement>() {
-            let _ = heading.focus();
-        }
-    });
+    {
+        let selector = selector.to_owned();
+        request_animation_frame(move || {
+            use wasm_bindgen::JsCast as _;
+            let Some(element) = document().query_selector(&selector).ok().flatten() else {
+                return;
+            };
+            if !element.has_attribute("tabindex") && element.tag_name().starts_with('H') {
+                let _ = element.set_attribute("tabindex", "-1");
+            }
+            if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+                let _ = element.focus();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
 }

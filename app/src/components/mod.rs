@@ -3,7 +3,7 @@ mod guard;
 mod nav;
 mod time;
 
-pub use focus::FocusOnNavigate;
+pub use focus::{focus_element, FocusOnNavigate};
 pub use guard::RequireAuth;
 pub use nav::Nav;
 pub use time::{ExactTime, RelativeTime};

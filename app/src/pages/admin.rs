@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::api::{AdminUserDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{confirm, RelativeTime, RequireAuth};
+use crate::components::{confirm, focus_element, RelativeTime, RequireAuth};
 
 const PAGE: i64 = 20;
 
@@ -18,6 +18,19 @@ fn AdminPage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let version = RwSignal::new(0u32);
     let selected = RwSignal::new(None::<AdminUserDto>);
+    // The row whose details were open last, marked in the list when the person comes back.
+    let last_opened = RwSignal::new(None::<String>);
+    let open = move |user: AdminUserDto| {
+        last_opened.set(Some(user.id.clone()));
+        selected.set(Some(user));
+        focus_element("[data-testid=user-detail] h2");
+    };
+    let back = move |_| {
+        selected.set(None);
+        if let Some(id) = last_opened.get_untracked() {
+            focus_element(&format!("tr[data-id=\"{id}\"] button"));
+        }
+    };
     let notice = RwSignal::new(None::<String>);
 
     let users = LocalResource::new(move || {
@@ -61,6 +74,14 @@ fn AdminPage() -> impl IntoView {
         });
     };
     let set_disabled = move |user: AdminUserDto, disabled: bool| {
+        if disabled
+            && !confirm(&format!(
+                "Disable {}? They are signed out of every device and cannot sign in until the account is enabled again.",
+                user.email
+            ))
+        {
+            return;
+        }
         leptos::task::spawn_local(async move {
             match auth
                 .call(|| crate::api::admin_set_disabled(user.id.clone(), disabled))
@@ -88,6 +109,10 @@ fn AdminPage() -> impl IntoView {
         <section>
             <h1>"Admin"</h1>
             {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            {move || selected.get().map(|user| user_detail(user, sessions, force_logout, set_disabled, back))}
+            // Hidden, not removed, while a user's details are open: the search, the page and the
+            // scroll position are still there on the way back.
+            <div class="user-list" hidden=move || selected.get().is_some()>
             <label for="user-search">"Search users by email"</label>
             <input id="user-search" type="search" placeholder="name@example.com"
                 prop:value=query on:input=move |ev| { offset.set(0); query.set(event_target_value(&ev)); } />
@@ -104,14 +129,17 @@ fn AdminPage() -> impl IntoView {
                                     <tbody>
                                         {page.users.into_iter().map(|u| {
                                             let pick = u.clone();
+                                            let id = u.id.clone();
+                                            let marked = move || (last_opened.get().as_deref() == Some(id.as_str())).then_some("true");
                                             view! {
-                                                <tr data-email=u.email.clone()>
+                                                <tr data-email=u.email.clone() data-id=u.id.clone() aria-current=marked>
                                                     <td>{u.email.clone()}</td>
                                                     <td>{u.role.clone()}</td>
                                                     <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
                                                     <td>{u.active_sessions}</td>
                                                     <td><RelativeTime at=u.created_at /></td>
-                                                    <td><button class="button secondary small" on:click=move |_| selected.set(Some(pick.clone()))>"Details"</button></td>
+                                                    <td><button class="button secondary small" aria-label=format!("Details of {}", u.email)
+                                                        on:click=move |_| open(pick.clone())>"Details"</button></td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -130,46 +158,58 @@ fn AdminPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })}
             </Suspense>
-            {move || selected.get().map(|user| {
-                let (u1, u2) = (user.clone(), user.clone());
-                view! {
-                    <section class="card" data-testid="user-detail">
-                        <h2>{user.email.clone()}</h2>
-                        <div class="actions">
-                            <button class="button danger" on:click=move |_| force_logout(u1.clone())>"Force logout"</button>
-                            {if user.disabled {
-                                view! { <button class="button" on:click=move |_| set_disabled(u2.clone(), false)>"Enable account"</button> }.into_any()
-                            } else {
-                                view! { <button class="button secondary" on:click=move |_| set_disabled(u2.clone(), true)>"Disable account"</button> }.into_any()
-                            }}
-                        </div>
-                        <Suspense fallback=|| ()>
-                            {move || sessions.get().map(|result| match result {
-                                Ok(Some(SessionsResponse { sessions, ended })) => view! {
-                                    <h3>"Active sessions (" {sessions.len()} ")"</h3>
-                                    <ul class="session-list">
-                                        {sessions.into_iter().map(|s| view! {
-                                            <li class="session"><div class="session-main"><strong>{s.device}</strong>
-                                                <div class="meta"><span>"IP " {s.ip}</span><span>"Last active " <RelativeTime at=s.last_active_at /></span></div>
-                                            </div></li>
-                                        }).collect_view()}
-                                    </ul>
-                                    <h3>"Recently ended"</h3>
-                                    <ul class="session-list ended">
-                                        {ended.into_iter().map(|s| view! {
-                                            <li class="session"><div class="session-main"><strong>{s.device}</strong>
-                                                <div class="meta"><span>{ended_reason_text(&s.reason)}</span><RelativeTime at=s.ended_at /></div>
-                                            </div></li>
-                                        }).collect_view()}
-                                    </ul>
-                                }.into_any(),
-                                Ok(None) => ().into_any(),
-                                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                            })}
-                        </Suspense>
-                    </section>
-                }
-            })}
+            </div>
+        </section>
+    }
+}
+
+/// One user's details and actions, shown in place of the list.
+fn user_detail(
+    user: AdminUserDto,
+    sessions: LocalResource<Result<Option<SessionsResponse>, crate::api::ApiError>>,
+    force_logout: impl Fn(AdminUserDto) + Copy + 'static,
+    set_disabled: impl Fn(AdminUserDto, bool) + Copy + 'static,
+    back: impl Fn(leptos::ev::MouseEvent) + Copy + 'static,
+) -> impl IntoView {
+    let (u1, u2) = (user.clone(), user.clone());
+    view! {
+        <section class="card" data-testid="user-detail">
+            <div class="heading-row">
+                <h2>{user.email.clone()}</h2>
+                <button class="button secondary small" on:click=back>"Back to all users"</button>
+            </div>
+            <div class="actions">
+                <button class="button danger" on:click=move |_| force_logout(u1.clone())>"Force logout"</button>
+                {if user.disabled {
+                    view! { <button class="button" on:click=move |_| set_disabled(u2.clone(), false)>"Enable account"</button> }.into_any()
+                } else {
+                    view! { <button class="button secondary" on:click=move |_| set_disabled(u2.clone(), true)>"Disable account"</button> }.into_any()
+                }}
+            </div>
+            <Suspense fallback=|| ()>
+                {move || sessions.get().map(|result| match result {
+                    Ok(Some(SessionsResponse { sessions, ended })) => view! {
+                        <h3>"Active sessions (" {sessions.len()} ")"</h3>
+                        <ul class="session-list">
+                            {sessions.into_iter().map(|s| view! {
+                                <li class="session"><div class="session-main"><strong>{s.device}</strong>
+                                    <div class="meta"><span>"IP " {s.ip}</span><span>"Last active " <RelativeTime at=s.last_active_at /></span></div>
+                                </div></li>
+                            }).collect_view()}
+                        </ul>
+                        <h3>"Recently ended"</h3>
+                        <ul class="session-list ended">
+                            {ended.into_iter().map(|s| view! {
+                                <li class="session"><div class="session-main"><strong>{s.device}</strong>
+                                    <div class="meta"><span>{ended_reason_text(&s.reason)}</span><RelativeTime at=s.ended_at /></div>
+                                </div></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Suspense>
         </section>
     }
 }
