@@ -229,3 +229,45 @@ test('admin details open in place of the list, focused, and disabling asks first
   await expect(row).toContainText('Disabled');
   await context.close();
 });
+
+test('the devices list stays during an outage, each problem is said once, and it retries', async ({ browser }) => {
+  const email = uniqueEmail('outage');
+  const other = await browser.newPage();
+  await register(other, email);
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  let asked = '';
+  page.on('dialog', (dialog) => { asked = dialog.message(); void dialog.accept(); });
+  await signIn(page, email);
+  await page.goto('/sessions');
+  await expect(page.getByTestId('session')).toHaveCount(2);
+  // This device first, whatever was active last.
+  await expect(page.getByTestId('session').first()).toHaveAttribute('data-current', 'true');
+
+  // The server is gone: the action says it did not happen, once, and the list stays.
+  await page.route('**/api/**', (route) => route.abort('internetdisconnected'));
+  await page.getByRole('button', { name: 'Sign out all other devices' }).click();
+  await expect(page.locator('.notice[role=status]')).toHaveText(
+    'Could not reach the server, so no device was signed out. Check your connection and try again.');
+  await expect(page.locator('[role=alert], .notice')).toHaveCount(1);
+  await expect(page.getByTestId('session')).toHaveCount(2);
+  await page.unroute('**/api/**');
+
+  // The action works but the list cannot be reloaded: the last list stays, flagged, with Retry.
+  await page.route('**/api/sessions/list', (route) => route.abort('internetdisconnected'));
+  await page.getByTestId('session').nth(1).getByRole('button', { name: /^Sign out / }).click();
+  // Confirmations name the device they act on.
+  await expect.poll(() => asked).toMatch(/^Sign out .+ on .+\?$/);
+  await expect(page.locator('.notice[role=status]')).toContainText('was signed out.');
+  const problem = page.getByTestId('list-problem');
+  await expect(problem).toContainText('Could not reach the server, so this list may be out of date.');
+  await expect(page.getByTestId('session')).toHaveCount(2);
+  await page.screenshot({ path: 'screenshots/sessions-during-an-outage.png', fullPage: true });
+
+  await page.unroute('**/api/sessions/list');
+  await problem.getByRole('button', { name: 'Retry' }).click();
+  await expect(problem).toHaveCount(0);
+  await expect(page.getByTestId('session')).toHaveCount(1);
+  await other.close();
+  await context.close();
+});

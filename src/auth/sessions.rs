@@ -29,7 +29,7 @@ impl AuthService {
             ENDED_LIMIT,
         )
         .await?;
-        let active = active
+        let mut active: Vec<SessionView> = active
             .into_iter()
             .map(|s| SessionView {
                 current: current_session == Some(s.id.as_str()),
@@ -42,6 +42,8 @@ impl AuthService {
                 last_active_at: s.last_active_at,
             })
             .collect();
+        // The device in the person's hand comes first; the rest stay most recent first.
+        active.sort_by_key(|s| !s.current);
         Ok((active, ended.into_iter().map(ended_view).collect()))
     }
 

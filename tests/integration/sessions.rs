@@ -18,6 +18,11 @@ both_engines!(
         assert_eq!(sessions.len(), 2, "only the caller's sessions");
         let current: Vec<_> = sessions.iter().filter(|s| s["current"] == true).collect();
         assert_eq!(current.len(), 1);
+        // `a` signed in first, so by recency it would be last: the current device leads.
+        assert_eq!(
+            sessions[0]["current"], true,
+            "the current device is listed first"
+        );
         assert_eq!(sessions[0]["device"], "Firefox on Linux");
         assert_eq!(sessions[0]["ip"], "203.0.113.7");
         assert_eq!(sessions[0]["user_agent"], UA_FIREFOX);

@@ -8,6 +8,15 @@ pub use guard::RequireAuth;
 pub use nav::Nav;
 pub use time::{ExactTime, RelativeTime};
 
+/// "1 device", "2 devices": a count with its noun, never "device(s)".
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
 /// Returning to the sign-in or registration form after signing in would look like a failure.
 fn is_sign_in_page(path: &str) -> bool {
     let route = path
@@ -76,6 +85,14 @@ mod tests {
             assert_eq!(safe_next(Some(evil.into())), "/sessions", "{evil}");
         }
         assert_eq!(safe_next(None), "/sessions");
+    }
+
+    #[test]
+    fn counts_read_as_words() {
+        use super::count;
+        assert_eq!(count(1, "device", "devices"), "1 device");
+        assert_eq!(count(0, "device", "devices"), "0 devices");
+        assert_eq!(count(2, "session", "sessions"), "2 sessions");
     }
 
     #[test]

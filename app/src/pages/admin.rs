@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::api::{AdminUserDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{confirm, focus_element, RelativeTime, RequireAuth};
+use crate::components::{confirm, count, focus_element, RelativeTime, RequireAuth};
 
 const PAGE: i64 = 20;
 
@@ -65,8 +65,9 @@ fn AdminPage() -> impl IntoView {
                 .await
             {
                 Ok(r) => notice.set(Some(format!(
-                    "Ended {} session(s) of {}.",
-                    r.revoked, user.email
+                    "Ended {} of {}.",
+                    count(r.revoked, "session", "sessions"),
+                    user.email
                 ))),
                 Err(e) => notice.set(Some(e.message)),
             }

@@ -3,7 +3,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{EndedSessionDto, SessionDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{confirm, ExactTime, RelativeTime, RequireAuth};
+use crate::components::{confirm, count, ExactTime, RelativeTime, RequireAuth};
 
 #[component]
 pub fn Sessions() -> impl IntoView {
@@ -20,17 +20,32 @@ fn SessionsPage() -> impl IntoView {
         version.track();
         async move { auth.call(crate::api::list_sessions).await }
     });
+    // The last list the server gave: an outage shows it (marked as possibly stale) instead of
+    // taking the devices off the screen.
+    let last = RwSignal::new(None::<SessionsResponse>);
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = data.get() {
+            last.set(Some(list));
+        }
+    });
+    let retry = move |_| version.update(|v| *v += 1);
 
-    let revoke = move |id: String| {
-        if !confirm("Sign out this device?") {
+    let revoke = move |(id, device): (String, String)| {
+        if !confirm(&format!("Sign out {device}?")) {
             return;
         }
         leptos::task::spawn_local(async move {
             match auth.call(|| crate::api::revoke_session(id.clone())).await {
-                Ok(_) => notice.set(Some("Device signed out.".into())),
-                Err(e) => notice.set(Some(e.message)),
+                Ok(_) => {
+                    notice.set(Some(format!("{device} was signed out.")));
+                    version.update(|v| *v += 1);
+                }
+                // Nothing changed, so the list on screen is still right: no reload.
+                Err(e) => notice.set(Some(action_failed(
+                    &e,
+                    &format!("{device} is still signed in"),
+                ))),
             }
-            version.update(|v| *v += 1);
         });
     };
     let revoke_others = move |_| {
@@ -39,10 +54,15 @@ fn SessionsPage() -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             match auth.call(crate::api::revoke_other_sessions).await {
-                Ok(r) => notice.set(Some(format!("Signed out {} other device(s).", r.revoked))),
-                Err(e) => notice.set(Some(e.message)),
+                Ok(r) => {
+                    notice.set(Some(match r.revoked {
+                        0 => "No other device was signed in.".to_owned(),
+                        n => format!("Signed out {}.", count(n, "other device", "other devices")),
+                    }));
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => notice.set(Some(action_failed(&e, "no device was signed out"))),
             }
-            version.update(|v| *v += 1);
         });
     };
     let everywhere = move |_| {
@@ -56,10 +76,7 @@ fn SessionsPage() -> impl IntoView {
                     auth.signed_out_everywhere();
                     navigate("/login?reason=signed_out_everywhere", Default::default());
                 }
-                Err(e) => notice.set(Some(format!(
-                    "Nothing was signed out: {}. Check your connection and try again.",
-                    e.message.trim_end_matches('.')
-                ))),
+                Err(e) => notice.set(Some(action_failed(&e, "nothing was signed out"))),
             }
         });
     };
@@ -75,17 +92,61 @@ fn SessionsPage() -> impl IntoView {
             </div>
             {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <Suspense fallback=|| view! { <p class="checking" role="status">"Loading your devices…"</p> }>
-                {move || data.get().map(|result| match result {
-                    Ok(SessionsResponse { sessions, ended }) => view! {
-                        <ul class="session-list" data-testid="active-sessions">
-                            {sessions.into_iter().map(|s| view! { <SessionItem session=s on_revoke=revoke /> }).collect_view()}
-                        </ul>
-                        <EndedList ended />
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                {move || data.get().map(|result| {
+                    let (problem, shown) = match result {
+                        Ok(list) => (None, Some(list)),
+                        Err(e) => (Some(e), last.get_untracked()),
+                    };
+                    view! {
+                        {problem.map(|e| view! {
+                            <div class="error" role="alert" data-testid="list-problem">
+                                <p>{list_problem(&e)}</p>
+                                <button type="button" class="button secondary small" on:click=retry>"Retry"</button>
+                            </div>
+                        })}
+                        {shown.map(|SessionsResponse { sessions, ended }| view! {
+                            <ul class="session-list" data-testid="active-sessions">
+                                {sessions.into_iter().map(|s| view! { <SessionItem session=s on_revoke=revoke /> }).collect_view()}
+                            </ul>
+                            <EndedList ended />
+                        })}
+                    }
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// Why an action did not happen, and what that means, as one sentence.
+fn action_failed(err: &crate::api::ApiError, unchanged: &str) -> String {
+    if is_unreachable(err) {
+        format!("Could not reach the server, so {unchanged}. Check your connection and try again.")
+    } else {
+        let mut reason = err.message.trim_end_matches('.').to_owned();
+        if let Some(first) = reason.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        format!("{reason}, so {unchanged}.")
+    }
+}
+
+fn is_unreachable(err: &crate::api::ApiError) -> bool {
+    matches!(
+        err.code,
+        crate::api::ErrorCode::Network
+            | crate::api::ErrorCode::DatabaseUnavailable
+            | crate::api::ErrorCode::Busy
+    )
+}
+
+fn list_problem(err: &crate::api::ApiError) -> String {
+    if is_unreachable(err) {
+        "Could not reach the server, so this list may be out of date. Check your connection, then retry.".into()
+    } else {
+        format!(
+            "Could not load your devices: {}. Retry in a moment.",
+            err.message.trim_end_matches('.')
+        )
     }
 }
 
@@ -108,8 +169,12 @@ pub fn device_icon(device: &str) -> impl IntoView {
 }
 
 #[component]
-fn SessionItem(session: SessionDto, on_revoke: impl Fn(String) + Copy + 'static) -> impl IntoView {
-    let id = session.id.clone();
+fn SessionItem(
+    session: SessionDto,
+    on_revoke: impl Fn((String, String)) + Copy + 'static,
+) -> impl IntoView {
+    let target = (session.id.clone(), session.device.clone());
+    let label = format!("Sign out {}", session.device);
     view! {
         <li class="session" data-testid="session" data-current=session.current.to_string()>
             {device_icon(&session.device)}
@@ -126,7 +191,8 @@ fn SessionItem(session: SessionDto, on_revoke: impl Fn(String) + Copy + 'static)
                 </div>
             </div>
             {(!session.current).then(|| view! {
-                <button class="button secondary small" on:click=move |_| on_revoke(id.clone())>"Sign out"</button>
+                <button class="button secondary small" aria-label=label.clone()
+                    on:click=move |_| on_revoke(target.clone())>"Sign out"</button>
             })}
         </li>
     }
