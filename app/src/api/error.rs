@@ -111,9 +111,10 @@ impl FromServerFnError for ApiError {
                 ErrorCode::InvalidInput,
                 "the request body does not match this endpoint",
             ),
-            ServerFnErrorErr::Request(_) => {
-                ApiError::new(ErrorCode::Network, "could not reach the server")
-            }
+            ServerFnErrorErr::Request(_) => ApiError::new(
+                ErrorCode::Network,
+                "Could not reach the server. Check your connection and try again.",
+            ),
             _ => ApiError::new(ErrorCode::Internal, "something went wrong"),
         };
         // Framework errors (a malformed body) happen before our code runs: give them their
