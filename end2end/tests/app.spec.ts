@@ -89,7 +89,7 @@ test('device A sees device B, revokes it, and B is sent to sign in with the reas
 
   await pageB.getByRole('link', { name: 'Activity' }).click();
   await expect(pageB).toHaveURL(/\/login/);
-  await expect(pageB.getByTestId('signed-out-reason')).toHaveText('Signed out from another device');
+  await expect(pageB.getByTestId('signed-out-reason')).toHaveText('This device was signed out from another of your devices. Sign in again to continue.');
   await a.close();
   await b.close();
 });
@@ -173,7 +173,7 @@ test('admin forces a user out; the user loses access on the next call', async ({
 
   await user.getByRole('link', { name: 'Activity' }).click();
   await expect(user).toHaveURL(/\/login/);
-  await expect(user.getByTestId('signed-out-reason')).toHaveText('Ended by an administrator');
+  await expect(user.getByTestId('signed-out-reason')).toHaveText('An administrator ended your session. Sign in again to continue.');
   await userContext.close();
   await adminContext.close();
 });
@@ -201,7 +201,7 @@ test('password change signs out the other device', async ({ browser }) => {
   await expect(pageA.getByRole('status')).toHaveText('Password changed.');
   await pageB.getByRole('link', { name: 'Activity' }).click();
   await expect(pageB).toHaveURL(/\/login/);
-  await expect(pageB.getByTestId('signed-out-reason')).toHaveText('Signed out after a password change');
+  await expect(pageB.getByTestId('signed-out-reason')).toHaveText('Your password was changed, so this device was signed out. Sign in with the new password.');
   await a.close();
   await b.close();
 });

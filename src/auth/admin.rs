@@ -45,7 +45,9 @@ impl AuthService {
     ) -> Result<(Vec<UserSummary>, i64), AuthError> {
         self.require_admin(who).await?;
         if query.len() > 254 {
-            return Err(AuthError::InvalidInput("the search is too long"));
+            return Err(AuthError::InvalidInput(
+                "The search is too long. Use at most 254 characters.",
+            ));
         }
         let offset = offset.max(0);
         let limit = limit.clamp(1, MAX_PAGE);
@@ -97,7 +99,7 @@ impl AuthService {
         let user_id = self.existing_user(user_id).await?;
         if disabled && user_id == who.user_id {
             return Err(AuthError::InvalidInput(
-                "you cannot disable your own account",
+                "You cannot disable your own account.",
             ));
         }
         let now = self.now();

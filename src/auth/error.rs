@@ -3,48 +3,48 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("enter a valid email address")]
+    #[error("Enter a valid email address.")]
     InvalidEmail,
-    #[error("passwords must be 8 to 128 characters long")]
+    #[error("Passwords must be 8 to 128 characters long.")]
     InvalidPassword,
     #[error("{0}")]
     InvalidInput(&'static str),
-    #[error("an account with this email already exists")]
+    #[error("An account with this email already exists. Sign in instead.")]
     EmailTaken,
-    #[error("the email or password is incorrect")]
+    #[error("The email or password is incorrect.")]
     InvalidCredentials,
-    #[error("the current password is incorrect")]
+    #[error("The current password is incorrect.")]
     WrongCurrentPassword,
-    #[error("this account is disabled")]
+    #[error("This account is disabled. Contact an administrator.")]
     AccountDisabled,
-    #[error("sign in to continue")]
+    #[error("Sign in to continue.")]
     Unauthenticated,
-    #[error("the access token is invalid")]
+    #[error("Your sign-in is not valid. Sign in again.")]
     InvalidToken,
-    #[error("the access token has expired")]
+    #[error("Your sign-in has expired. It is renewed automatically; try again.")]
     TokenExpired,
-    #[error("the session has been signed out")]
+    #[error("This session has been signed out. Sign in again.")]
     SessionRevoked,
     /// Like `SessionRevoked`, when the reason is known (refresh path).
-    #[error("the session has been signed out")]
+    #[error("This session has been signed out. Sign in again.")]
     SessionEnded(super::domain::RevokeReason),
-    #[error("the session has expired; sign in again")]
+    #[error("This session has expired. Sign in again.")]
     SessionExpired,
-    #[error("this sign-in was used twice, so the session was ended to protect the account")]
+    #[error("This sign-in was used twice, so the session was ended to protect the account. Sign in, then change your password.")]
     RefreshReused,
-    #[error("the refresh token is invalid")]
+    #[error("Your sign-in is no longer valid. Sign in again.")]
     InvalidRefreshToken,
-    #[error("you are not allowed to do this")]
+    #[error("You are not allowed to do this.")]
     Forbidden,
-    #[error("not found")]
+    #[error("Not found.")]
     NotFound,
-    #[error("too many attempts; try again in {retry_after} seconds")]
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
     RateLimited { retry_after: u64 },
-    #[error("the server is busy; try again in {retry_after} seconds")]
+    #[error("The server is busy. Try again in {retry_after} seconds.")]
     Busy { retry_after: u64 },
-    #[error("the database is unavailable")]
+    #[error("The service is unavailable right now. Try again in a moment.")]
     Unavailable(#[source] sqlx::Error),
-    #[error("internal error")]
+    #[error("Something went wrong on our side. Try again in a moment.")]
     Internal(#[from] anyhow::Error),
 }
 

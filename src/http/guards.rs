@@ -45,7 +45,7 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         return Some(error(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "cross-site requests are not allowed",
+            "Requests from other sites are not allowed.",
         ));
     }
     if let Some(sent) = headers.get(ORIGIN) {
@@ -53,7 +53,7 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
             return Some(error(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "this origin is not allowed",
+                "Requests from this origin are not allowed.",
             ));
         }
     }
@@ -66,7 +66,7 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         return Some(error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
-            "send a JSON body with Content-Type: application/json",
+            "Send a JSON body with Content-Type: application/json.",
         ));
     }
     let declared = headers
@@ -81,7 +81,7 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         return Some(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            "the request body is too large",
+            "The request body is too large.",
         ));
     }
     None

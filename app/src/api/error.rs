@@ -105,17 +105,20 @@ impl FromServerFnError for ApiError {
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(_) => ApiError::new(
                 ErrorCode::InvalidInput,
-                "the request body does not match this endpoint",
+                "The request body does not match this endpoint.",
             ),
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => ApiError::new(
                 ErrorCode::InvalidInput,
-                "the request body does not match this endpoint",
+                "The request body does not match this endpoint.",
             ),
             ServerFnErrorErr::Request(_) => ApiError::new(
                 ErrorCode::Network,
                 "Could not reach the server. Check your connection and try again.",
             ),
-            _ => ApiError::new(ErrorCode::Internal, "something went wrong"),
+            _ => ApiError::new(
+                ErrorCode::Internal,
+                "Something went wrong. Try again in a moment.",
+            ),
         };
         // Framework errors (a malformed body) happen before our code runs: give them their
         // status here, or they would all answer 500.

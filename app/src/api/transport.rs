@@ -30,7 +30,7 @@ where
         (Some(backend), Some(parts)) => body(backend, parts).await,
         _ => Err(ApiError::new(
             ErrorCode::Internal,
-            "server is not configured",
+            "The server is not configured.",
         )),
     };
     if let Err(err) = &result {
@@ -54,7 +54,7 @@ pub fn apply_error_status(err: &ApiError) {
 async fn cookies() -> Result<Cookies, ApiError> {
     leptos_axum::extract::<Cookies>()
         .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "cookie layer missing"))
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "The server is not configured."))
 }
 
 pub async fn read_refresh_cookie() -> Result<Option<String>, ApiError> {

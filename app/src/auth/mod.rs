@@ -14,7 +14,7 @@ use leptos::prelude::*;
 
 use crate::api::{ApiError, AuthResponse, ErrorCode, UserDto};
 
-pub use reasons::{ended_reason_text, signed_out_text};
+pub use reasons::{ended_reason_text, is_theft, signed_out_text};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthStatus {
@@ -110,8 +110,11 @@ impl Auth {
                 }
                 Err(err) => {
                     if err.code.ends_session() {
+                        // Theft is worth saying even on a fresh page load: this browser held
+                        // the session, and its owner should act.
                         let reason = err.reason.clone().or_else(|| {
-                            (token::current().is_some()
+                            (err.code == ErrorCode::RefreshReused
+                                || token::current().is_some()
                                 || matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_)))
                             .then(|| format!("{:?}", err.code))
                         });

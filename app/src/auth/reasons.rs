@@ -17,16 +17,32 @@ pub fn ended_reason_text(reason: &str) -> &'static str {
     }
 }
 
-/// The sign-in page's explanation after being sent there.
+/// The sign-in page's explanation after being sent there: what happened, in full sentences,
+/// and what to do next.
 pub fn signed_out_text(reason: &str) -> &'static str {
     match reason {
         "signed_out_elsewhere" => "You signed out in another tab.",
-        "session_revoked" => "Your session was ended. Sign in again.",
-        other => match ended_reason_text(other) {
-            "Ended" => "Your session ended. Sign in again.",
-            text => text,
-        },
+        "logout" => "You signed out.",
+        "user_revoked" => "This device was signed out from another of your devices. Sign in again to continue.",
+        "revoked_others" => "This device was signed out with \u{201c}Sign out all other devices\u{201d}. Sign in again to continue.",
+        "admin_forced" => "An administrator ended your session. Sign in again to continue.",
+        "password_changed" => "Your password was changed, so this device was signed out. Sign in with the new password.",
+        "account_disabled" => "Your account has been disabled by an administrator. Contact them to get access again.",
+        "refresh_reused" => THEFT,
+        "expired" => "Your session expired. Sign in again to continue.",
+        "promoted_to_admin" => "Your account was made an administrator, so every session ended. Sign in again to continue.",
+        "password_reset" => "Your password was reset by an operator. Sign in with the new password.",
+        "signed_out_everywhere" => "You signed out everywhere: every device, this one included. Sign in again to continue.",
+        _ => "Your session ended. Sign in again to continue.",
     }
+}
+
+/// Shown when a refresh token came back after it had been replaced: the one case where the
+/// person should act, not just sign in again.
+pub const THEFT: &str = "Your session was ended to protect your account: the same sign-in was used from two places, which can mean someone copied it. Sign in, then change your password and review your devices.";
+
+pub fn is_theft(reason: &str) -> bool {
+    reason == "refresh_reused"
 }
 
 #[cfg(test)]
@@ -51,10 +67,35 @@ mod tests {
             assert_ne!(ended_reason_text(reason), "Ended", "{reason}");
         }
         assert!(ended_reason_text("refresh_reused").contains("possible theft"));
-        assert_eq!(signed_out_text("admin_forced"), "Ended by an administrator");
         assert_eq!(
             signed_out_text("made_up"),
-            "Your session ended. Sign in again."
+            "Your session ended. Sign in again to continue."
         );
+    }
+
+    #[test]
+    fn every_reason_the_sign_in_page_shows_is_sentences_with_a_next_step() {
+        for reason in [
+            "logout",
+            "user_revoked",
+            "revoked_others",
+            "admin_forced",
+            "password_changed",
+            "account_disabled",
+            "refresh_reused",
+            "expired",
+            "promoted_to_admin",
+            "password_reset",
+            "signed_out_everywhere",
+            "signed_out_elsewhere",
+            "made_up",
+        ] {
+            let text = signed_out_text(reason);
+            assert!(
+                text.starts_with(|c: char| c.is_uppercase()),
+                "{reason}: {text}"
+            );
+            assert!(text.ends_with('.'), "{reason}: {text}");
+        }
     }
 }

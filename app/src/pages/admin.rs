@@ -89,11 +89,11 @@ fn AdminPage() -> impl IntoView {
                 .await
             {
                 Ok(_) => {
-                    notice.set(Some(format!(
-                        "{} {}.",
-                        user.email,
-                        if disabled { "disabled" } else { "enabled" }
-                    )));
+                    notice.set(Some(if disabled {
+                        format!("{} is disabled and signed out everywhere.", user.email)
+                    } else {
+                        format!("{} can sign in again.", user.email)
+                    }));
                     selected.update(|s| {
                         if let Some(s) = s {
                             s.disabled = disabled

@@ -122,11 +122,11 @@ fn action_failed(err: &crate::api::ApiError, unchanged: &str) -> String {
     if is_unreachable(err) {
         format!("Could not reach the server, so {unchanged}. Check your connection and try again.")
     } else {
-        let mut reason = err.message.trim_end_matches('.').to_owned();
-        if let Some(first) = reason.get_mut(0..1) {
+        let mut unchanged = unchanged.to_owned();
+        if let Some(first) = unchanged.get_mut(0..1) {
             first.make_ascii_uppercase();
         }
-        format!("{reason}, so {unchanged}.")
+        format!("{} {unchanged}.", err.message)
     }
 }
 
@@ -143,10 +143,7 @@ fn list_problem(err: &crate::api::ApiError) -> String {
     if is_unreachable(err) {
         "Could not reach the server, so this list may be out of date. Check your connection, then retry.".into()
     } else {
-        format!(
-            "Could not load your devices: {}. Retry in a moment.",
-            err.message.trim_end_matches('.')
-        )
+        format!("Could not load your devices. {}", err.message)
     }
 }
 

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{ApiError, ErrorCode};
-use crate::auth::{signed_out_text, use_auth, AuthStatus};
+use crate::auth::{is_theft, signed_out_text, use_auth, AuthStatus};
 use crate::components::{safe_next, use_hydrated};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -61,13 +61,7 @@ fn describe(err: &ApiError) -> String {
             err.retry_after.unwrap_or(2)
         ),
         ErrorCode::Network => "Could not reach the server. Check your connection.".into(),
-        _ => {
-            let mut message = err.message.clone();
-            if let Some(first) = message.get_mut(0..1) {
-                first.make_ascii_uppercase();
-            }
-            format!("{message}.")
-        }
+        _ => err.message.clone(),
     }
 }
 
@@ -124,7 +118,6 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         });
     };
 
-    let reason = move || query.read().get("reason").map(|r| signed_out_text(&r));
     let next = move || safe_next(query.read_untracked().get("next"));
 
     let on_submit = move |ev: SubmitEvent| {
@@ -191,7 +184,19 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         })}
         <section class="card narrow" hidden=move || already.get().is_some()>
             <h1>{title}</h1>
-            {move || reason().map(|text| view! { <p class="notice" role="status" data-testid="signed-out-reason">{text}</p> })}
+            {move || query.read().get("reason").map(|code| if is_theft(&code) {
+                view! {
+                    <div class="error" role="alert" data-testid="signed-out-reason">
+                        <p>{signed_out_text(&code)}</p>
+                        <p class="actions">
+                            <a href="/account">"Change your password"</a>
+                            <a href="/sessions">"Review your devices"</a>
+                        </p>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <p class="notice" role="status" data-testid="signed-out-reason">{signed_out_text(&code)}</p> }.into_any()
+            })}
             {move || match signout.get() {
                 SignOut::NotAsked => None,
                 SignOut::Done => Some(view! {
