@@ -83,7 +83,12 @@ pub enum RevokeReason {
     PasswordChanged,
     AccountDisabled,
     RefreshReused,
+    /// Written by earlier versions for either expiry; new rows say which.
     Expired,
+    /// Not used for longer than the idle lifetime.
+    IdleExpired,
+    /// Reached the absolute lifetime, however active it was.
+    LifetimeExpired,
     /// The account was made an administrator (`latchkey admin promote`): whoever held a
     /// session before must prove the password again.
     PromotedToAdmin,
@@ -104,6 +109,8 @@ impl RevokeReason {
             Self::AccountDisabled => "account_disabled",
             Self::RefreshReused => "refresh_reused",
             Self::Expired => "expired",
+            Self::IdleExpired => "idle_expired",
+            Self::LifetimeExpired => "lifetime_expired",
             Self::PromotedToAdmin => "promoted_to_admin",
             Self::PasswordReset => "password_reset",
             Self::SignedOutEverywhere => "signed_out_everywhere",
@@ -120,11 +127,25 @@ impl RevokeReason {
             "account_disabled" => Self::AccountDisabled,
             "refresh_reused" => Self::RefreshReused,
             "expired" => Self::Expired,
+            "idle_expired" => Self::IdleExpired,
+            "lifetime_expired" => Self::LifetimeExpired,
             "promoted_to_admin" => Self::PromotedToAdmin,
             "password_reset" => Self::PasswordReset,
             "signed_out_everywhere" => Self::SignedOutEverywhere,
             _ => return None,
         })
+    }
+}
+
+impl RevokeReason {
+    /// Which lifetime a session that is no longer alive ran out of. The idle expiry is never
+    /// later than the absolute one, so reaching the absolute expiry is what makes them equal.
+    pub fn expiry(idle_expires_at: i64, absolute_expires_at: i64, now: i64) -> Self {
+        if now >= absolute_expires_at || idle_expires_at >= absolute_expires_at {
+            Self::LifetimeExpired
+        } else {
+            Self::IdleExpired
+        }
     }
 }
 
@@ -166,6 +187,24 @@ mod tests {
         ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} accepted");
         }
+    }
+
+    #[test]
+    fn an_expired_session_says_which_lifetime_ran_out() {
+        // Idle expiry at 100, absolute at 1000.
+        assert_eq!(
+            RevokeReason::expiry(100, 1000, 150),
+            RevokeReason::IdleExpired
+        );
+        assert_eq!(
+            RevokeReason::expiry(100, 1000, 1000),
+            RevokeReason::LifetimeExpired
+        );
+        // Activity slid the idle expiry up to the absolute one.
+        assert_eq!(
+            RevokeReason::expiry(1000, 1000, 1000),
+            RevokeReason::LifetimeExpired
+        );
     }
 
     #[test]

@@ -60,7 +60,9 @@ impl AuthService {
             Liveness::Revoked(reason) => return Err(revoked_error(reason)),
             Liveness::Expired => {
                 // Record why it ended, so the sessions page can say so.
-                self.revoke_one(&mut tx, &session, RevokeReason::Expired, None, now)
+                let reason =
+                    RevokeReason::expiry(session.idle_expires_at, session.absolute_expires_at, now);
+                self.revoke_one(&mut tx, &session, reason, None, now)
                     .await?;
                 tx.commit().await?;
                 self.forget_sessions(std::slice::from_ref(&session.id), now);
@@ -230,7 +232,9 @@ impl AuthService {
 fn revoked_error(reason: Option<RevokeReason>) -> AuthError {
     match reason {
         Some(RevokeReason::RefreshReused) => AuthError::RefreshReused,
-        Some(RevokeReason::Expired) => AuthError::SessionExpired,
+        Some(RevokeReason::Expired | RevokeReason::IdleExpired | RevokeReason::LifetimeExpired) => {
+            AuthError::SessionExpired
+        }
         Some(other) => AuthError::SessionEnded(other),
         None => AuthError::SessionRevoked,
     }

@@ -118,9 +118,11 @@ fn ended_view(s: SessionRow) -> EndedSessionView {
     let expired_at = s.idle_expires_at.min(s.absolute_expires_at);
     EndedSessionView {
         ended_at: s.revoked_at.unwrap_or(expired_at),
-        reason: s
-            .revoke_reason
-            .unwrap_or_else(|| RevokeReason::Expired.as_str().to_owned()),
+        reason: s.revoke_reason.unwrap_or_else(|| {
+            RevokeReason::expiry(s.idle_expires_at, s.absolute_expires_at, expired_at)
+                .as_str()
+                .to_owned()
+        }),
         id: s.id,
         device: s.device,
         ip: s.ip,

@@ -129,6 +129,12 @@ both_engines!(idle_sessions_expire, |app: TestApp| async move {
     let late = app.refresh(&next.refresh_cookie().unwrap()).await;
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
     assert_eq!(late.code(), "session_expired");
+    let fresh = app.login("idle@example.com").await;
+    let sessions = app
+        .post_bearer("/api/sessions/list", &fresh.access, json!({}))
+        .await
+        .json();
+    assert_eq!(sessions["ended"][0]["reason"], "idle_expired", "{sessions}");
 });
 
 both_engines!(
@@ -156,6 +162,15 @@ both_engines!(
         app.clock.advance(6 * 86_400 + 1);
         let r = app.refresh(&token).await;
         assert_eq!(r.code(), "session_expired");
+        let fresh = app.login("abs@example.com").await;
+        let sessions = app
+            .post_bearer("/api/sessions/list", &fresh.access, json!({}))
+            .await
+            .json();
+        assert_eq!(
+            sessions["ended"][0]["reason"], "lifetime_expired",
+            "{sessions}"
+        );
     }
 );
 
