@@ -22,14 +22,7 @@ impl AuthService {
         let password = NewPassword::parse(password)?;
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
-        let user = UserRow {
-            id: new_id(),
-            email: email.as_str().to_owned(),
-            password_hash: hash,
-            role: Role::User.as_str().to_owned(),
-            disabled_at: None,
-            created_at: now,
-        };
+        let user = new_user(&email, hash, Role::User, now);
         let mut tx = self.begin().await?;
         if !store::users::insert(&mut *tx, &user).await? {
             return Err(AuthError::EmailTaken);
@@ -258,14 +251,7 @@ impl AuthService {
         }
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
-        let user = UserRow {
-            id: new_id(),
-            email: email.as_str().to_owned(),
-            password_hash: hash,
-            role: Role::Admin.as_str().to_owned(),
-            disabled_at: None,
-            created_at: now,
-        };
+        let user = new_user(&email, hash, Role::Admin, now);
         let mut tx = self.begin().await?;
         if !store::users::insert(&mut *tx, &user).await? {
             let existing = store::users::by_email(&mut *tx, email.as_str())
@@ -354,6 +340,17 @@ impl AuthService {
             id: user.id,
             ended_sessions: ended.len() as u64,
         })
+    }
+}
+
+fn new_user(email: &Email, password_hash: String, role: Role, now: i64) -> UserRow {
+    UserRow {
+        id: new_id(),
+        email: email.as_str().to_owned(),
+        password_hash,
+        role: role.as_str().to_owned(),
+        disabled_at: None,
+        created_at: now,
     }
 }
 

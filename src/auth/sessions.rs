@@ -70,42 +70,34 @@ impl AuthService {
     }
 
     pub async fn revoke_other_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
-        let now = self.now();
-        let mut tx = self.begin().await?;
-        let ended = self
-            .revoke_all(
-                &mut tx,
-                &who.user_id,
-                Some(&who.session_id),
-                RevokeReason::RevokedOthers,
-                None,
-                now,
-            )
-            .await?;
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
-        Ok(ended.len() as u64)
+        self.end_own_sessions(who, Some(&who.session_id), RevokeReason::RevokedOthers)
+            .await
     }
 
     /// "Sign out everywhere": every session of the caller ends, this one included, and every
     /// access token already issued to the account is refused from now on.
     pub async fn revoke_all_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
+        let ended = self
+            .end_own_sessions(who, None, RevokeReason::SignedOutEverywhere)
+            .await?;
+        self.revocations
+            .revoke_user_tokens_before(&who.user_id, self.now());
+        Ok(ended)
+    }
+
+    async fn end_own_sessions(
+        &self,
+        who: &Principal,
+        keep: Option<&str>,
+        reason: RevokeReason,
+    ) -> Result<u64, AuthError> {
         let now = self.now();
         let mut tx = self.begin().await?;
         let ended = self
-            .revoke_all(
-                &mut tx,
-                &who.user_id,
-                None,
-                RevokeReason::SignedOutEverywhere,
-                None,
-                now,
-            )
+            .revoke_all(&mut tx, &who.user_id, keep, reason, None, now)
             .await?;
         tx.commit().await?;
         self.forget_sessions(&ended, now);
-        self.revocations
-            .revoke_user_tokens_before(&who.user_id, now);
         Ok(ended.len() as u64)
     }
 

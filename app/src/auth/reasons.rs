@@ -53,23 +53,26 @@ pub fn is_theft(reason: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Every reason the server stores (`RevokeReason` in the engine).
+    const REVOKE_REASONS: &[&str] = &[
+        "logout",
+        "user_revoked",
+        "revoked_others",
+        "admin_forced",
+        "password_changed",
+        "account_disabled",
+        "refresh_reused",
+        "expired",
+        "idle_expired",
+        "lifetime_expired",
+        "promoted_to_admin",
+        "password_reset",
+        "signed_out_everywhere",
+    ];
+
     #[test]
     fn every_revoke_reason_has_plain_words() {
-        for reason in [
-            "logout",
-            "user_revoked",
-            "revoked_others",
-            "admin_forced",
-            "password_changed",
-            "account_disabled",
-            "refresh_reused",
-            "expired",
-            "idle_expired",
-            "lifetime_expired",
-            "promoted_to_admin",
-            "password_reset",
-            "signed_out_everywhere",
-        ] {
+        for reason in REVOKE_REASONS {
             assert_ne!(ended_reason_text(reason), "Ended", "{reason}");
         }
         assert!(ended_reason_text("refresh_reused").contains("possible theft"));
@@ -81,21 +84,10 @@ mod tests {
 
     #[test]
     fn every_reason_the_sign_in_page_shows_is_sentences_with_a_next_step() {
-        for reason in [
-            "logout",
-            "user_revoked",
-            "revoked_others",
-            "admin_forced",
-            "password_changed",
-            "account_disabled",
-            "refresh_reused",
-            "expired",
-            "promoted_to_admin",
-            "password_reset",
-            "signed_out_everywhere",
-            "signed_out_elsewhere",
-            "made_up",
-        ] {
+        for reason in REVOKE_REASONS
+            .iter()
+            .chain(&["signed_out_elsewhere", "made_up"])
+        {
             let text = signed_out_text(reason);
             assert!(
                 text.starts_with(|c: char| c.is_uppercase()),
