@@ -67,7 +67,7 @@ test('inline validation matches the server rules', async ({ page }) => {
   await page.getByLabel('Email').fill(uniqueEmail('short'));
   await page.getByLabel('Password', { exact: true }).fill('short');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('alert')).toHaveText('Passwords must be 8 to 128 characters long.');
+  await expect(page.getByRole('alert')).toHaveText('Use at least 8 characters. A few words together are easiest.');
   await page.getByRole('button', { name: 'Show' }).click();
   await expect(page.getByLabel('Password', { exact: true })).toHaveAttribute('type', 'text');
 });

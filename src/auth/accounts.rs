@@ -19,7 +19,7 @@ impl AuthService {
         client: &ClientInfo,
     ) -> Result<Issued, AuthError> {
         let email = Email::parse(email)?;
-        let password = NewPassword::parse(password)?;
+        let password = NewPassword::parse(password, for_account(&email))?;
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
         let user = new_user(&email, hash, Role::User, now);
@@ -46,7 +46,7 @@ impl AuthService {
         password: &str,
         client: &ClientInfo,
     ) -> Result<Issued, AuthError> {
-        if password.chars().count() > super::domain::PASSWORD_MAX_CHARS {
+        if password.chars().count() > contract::password::MAX_CHARS {
             return Err(AuthError::InvalidCredentials);
         }
         let email = Email::parse(email).ok();
@@ -175,11 +175,15 @@ impl AuthService {
         new: &str,
         revoke_other_sessions: bool,
     ) -> Result<u64, AuthError> {
-        let new = NewPassword::parse(new)?;
         for _ in 0..2 {
             let user = store::users::by_id(&self.db.pool, &who.user_id)
                 .await?
                 .ok_or(AuthError::Unauthenticated)?;
+            let context = contract::password::Context {
+                email: &user.email,
+                current: Some(current),
+            };
+            let new = NewPassword::parse(new, context)?;
             if !self
                 .hasher
                 .verify(current, Some(&user.password_hash))
@@ -241,7 +245,7 @@ impl AuthService {
         password: &secrecy::SecretString,
     ) -> Result<AdminCreation, AuthError> {
         let email = Email::parse(email)?;
-        let password = NewPassword::parse(password.expose_secret())?;
+        let password = NewPassword::parse(password.expose_secret(), for_account(&email))?;
         if let Some(existing) = store::users::by_email(&self.db.pool, email.as_str()).await? {
             return Ok(AdminCreation::AlreadyExists {
                 id: existing.id,
@@ -312,7 +316,7 @@ impl AuthService {
         password: &secrecy::SecretString,
     ) -> Result<AccountChange, AuthError> {
         let email = Email::parse(email)?;
-        let password = NewPassword::parse(password.expose_secret())?;
+        let password = NewPassword::parse(password.expose_secret(), for_account(&email))?;
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
@@ -340,6 +344,14 @@ impl AuthService {
             id: user.id,
             ended_sessions: ended.len() as u64,
         })
+    }
+}
+
+/// The rules' context for a password set without knowing the one it replaces.
+fn for_account(email: &Email) -> contract::password::Context<'_> {
+    contract::password::Context {
+        email: email.as_str(),
+        current: None,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Values that can only exist once validated: an `Email` is normalised, a `NewPassword` obeys
-//! the length policy, ids are UUIDs.
+//! the password rules, ids are UUIDs.
 
 use secrecy::{ExposeSecret, SecretString};
+
+use contract::password;
 
 use super::error::AuthError;
 
@@ -30,18 +32,13 @@ impl Email {
     }
 }
 
-pub const PASSWORD_MIN_CHARS: usize = 8;
-pub const PASSWORD_MAX_CHARS: usize = 128;
-
-/// A password chosen by the user: 8–128 characters, hashed whole (never truncated).
+/// A password that passed the rules the page also shows (`contract::password`), hashed whole
+/// (never truncated).
 pub struct NewPassword(SecretString);
 
 impl NewPassword {
-    pub fn parse(raw: &str) -> Result<Self, AuthError> {
-        let chars = raw.chars().count();
-        if !(PASSWORD_MIN_CHARS..=PASSWORD_MAX_CHARS).contains(&chars) {
-            return Err(AuthError::InvalidPassword);
-        }
+    pub fn parse(raw: &str, context: password::Context<'_>) -> Result<Self, AuthError> {
+        password::check(raw, context).map_err(AuthError::WeakPassword)?;
         Ok(Self(SecretString::from(raw.to_owned())))
     }
 
@@ -208,10 +205,15 @@ mod tests {
     }
 
     #[test]
-    fn password_length_counts_characters_not_bytes() {
-        assert!(NewPassword::parse("1234567").is_err());
-        assert!(NewPassword::parse("12345678").is_ok());
-        assert!(NewPassword::parse(&"é".repeat(128)).is_ok());
-        assert!(NewPassword::parse(&"x".repeat(129)).is_err());
+    fn new_passwords_follow_the_shared_rules() {
+        let alice = password::Context {
+            email: "alice@example.com",
+            current: None,
+        };
+        assert!(NewPassword::parse("correct horse battery staple", alice).is_ok());
+        assert!(matches!(
+            NewPassword::parse("alice in chains", alice),
+            Err(AuthError::WeakPassword(password::Problem::ContainsEmail))
+        ));
     }
 }

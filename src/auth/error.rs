@@ -5,8 +5,9 @@
 pub enum AuthError {
     #[error("Enter a valid email address.")]
     InvalidEmail,
-    #[error("Passwords must be 8 to 128 characters long.")]
-    InvalidPassword,
+    /// The sentence comes from the shared rules, so the page and the server say the same.
+    #[error("{0}")]
+    WeakPassword(contract::password::Problem),
     #[error("{0}")]
     InvalidInput(&'static str),
     #[error("An account with this email already exists. Sign in instead.")]

@@ -269,7 +269,7 @@ impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         let code = match &err {
             AuthError::InvalidEmail => ErrorCode::InvalidEmail,
-            AuthError::InvalidPassword => ErrorCode::InvalidPassword,
+            AuthError::WeakPassword(_) => ErrorCode::InvalidPassword,
             AuthError::InvalidInput(_) => ErrorCode::InvalidInput,
             AuthError::EmailTaken => ErrorCode::EmailTaken,
             AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,

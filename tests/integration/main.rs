@@ -13,6 +13,7 @@ mod grace_replay;
 mod keys_and_cli;
 mod keys_at_rest;
 mod password_races;
+mod password_rules;
 mod revocation_races;
 mod rotation;
 mod security_headers;

@@ -1,11 +1,13 @@
 mod focus;
 mod guard;
 mod nav;
+mod password_meter;
 mod time;
 
 pub use focus::{focus_element, FocusOnNavigate};
 pub use guard::RequireAuth;
 pub use nav::Nav;
+pub use password_meter::PasswordMeter;
 pub use time::{ExactTime, RelativeTime};
 
 /// "1 device", "2 devices": a count with its noun, never "device(s)".

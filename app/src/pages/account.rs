@@ -1,8 +1,9 @@
+use contract::password;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
 use crate::auth::use_auth;
-use crate::components::{use_hydrated, RequireAuth};
+use crate::components::{use_hydrated, PasswordMeter, RequireAuth};
 
 #[component]
 pub fn Account() -> impl IntoView {
@@ -26,11 +27,17 @@ fn AccountPage() -> impl IntoView {
             new.get_untracked(),
             sign_out_others.get_untracked(),
         );
-        if !(8..=128).contains(&n.chars().count()) {
-            message.set(Some((
-                false,
-                "Passwords must be 8 to 128 characters long.".into(),
-            )));
+        if c.is_empty() {
+            message.set(Some((false, "Enter your current password.".into())));
+            return;
+        }
+        let email = auth.user().map(|u| u.email).unwrap_or_default();
+        let context = password::Context {
+            email: &email,
+            current: Some(&c),
+        };
+        if let Err(problem) = password::check(&n, context) {
+            message.set(Some((false, problem.sentence().into())));
             return;
         }
         pending.set(true);
@@ -68,7 +75,11 @@ fn AccountPage() -> impl IntoView {
                     prop:value=current on:input=move |ev| current.set(event_target_value(&ev)) />
                 <label for="new-password">"New password"</label>
                 <input id="new-password" type="password" autocomplete="new-password" minlength="8" maxlength="128" required
+                    aria-describedby="new-password-strength"
                     prop:value=new on:input=move |ev| new.set(event_target_value(&ev)) />
+                <p class="hint">"8 to 128 characters, not the current one."</p>
+                <PasswordMeter id="new-password-strength" password=new current=current
+                    email=Signal::derive(move || auth.user().map(|u| u.email).unwrap_or_default()) />
                 <label class="check">
                     <input type="checkbox" prop:checked=sign_out_others
                         on:change=move |ev| sign_out_others.set(event_target_checked(&ev)) />

@@ -1,10 +1,11 @@
+use contract::password;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{ApiError, ErrorCode};
 use crate::auth::{is_theft, signed_out_text, use_auth, AuthStatus};
-use crate::components::{safe_next, use_hydrated};
+use crate::components::{safe_next, use_hydrated, PasswordMeter};
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -31,18 +32,24 @@ pub fn Register() -> impl IntoView {
     view! { <CredentialsForm mode=Mode::Register /> }
 }
 
-/// Client-side checks mirror the server's rules; the server still decides.
+/// The page's own checks: the password rules are the server's (`contract::password`), so a
+/// refusal is explained before the form is sent. The server still decides.
 fn validate(mode: Mode, email: &str, password: &str) -> Option<&'static str> {
     let email = email.trim();
     if email.is_empty() || !email.contains('@') || email.ends_with('@') {
         return Some("Enter a valid email address.");
     }
-    let chars = password.chars().count();
-    if mode == Mode::Register && !(8..=128).contains(&chars) {
-        return Some("Passwords must be 8 to 128 characters long.");
-    }
-    if chars == 0 {
+    if password.is_empty() {
         return Some("Enter your password.");
+    }
+    if mode == Mode::Register {
+        let context = password::Context {
+            email,
+            current: None,
+        };
+        if let Err(problem) = password::check(password, context) {
+            return Some(problem.sentence());
+        }
     }
     None
 }
@@ -76,6 +83,16 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
     let password_field = NodeRef::<leptos::html::Input>::new();
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
+    // Copies of the fields for the strength meter, taken on input and once after hydration
+    // (text typed before it never fired an event the app heard).
+    let typed_email = RwSignal::new(String::new());
+    let typed_password = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let (Some(email), Some(password)) = (email_field.get(), password_field.get()) {
+            typed_email.set(email.value());
+            typed_password.set(password.value());
+        }
+    });
 
     // Set once this form has signed someone in, so the "already signed in" card does not flash
     // while the page moves on.
@@ -214,20 +231,24 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
                 <label for="email">"Email"</label>
                 // No `prop:value`: hydration would overwrite what was typed before it.
                 <input id="email" name="email" type="email" autocomplete="username" required
-                    node_ref=email_field />
+                    node_ref=email_field on:input=move |ev| typed_email.set(event_target_value(&ev)) />
                 <label for="password">"Password"</label>
                 <div class="password-row">
                     <input id="password" name="password" required
                         type=move || if show_password.get() { "text" } else { "password" }
                         autocomplete=if mode == Mode::SignIn { "current-password" } else { "new-password" }
                         minlength=if mode == Mode::Register { "8" } else { "1" } maxlength="128"
-                        node_ref=password_field />
+                        aria-describedby=(mode == Mode::Register).then_some("password-strength")
+                        node_ref=password_field on:input=move |ev| typed_password.set(event_target_value(&ev)) />
                     <button type="button" class="button secondary small" aria-pressed=move || show_password.get().to_string()
                         on:click=move |_| show_password.update(|s| *s = !*s)>
                         {move || if show_password.get() { "Hide" } else { "Show" }}
                     </button>
                 </div>
-                {(mode == Mode::Register).then(|| view! { <p class="hint">"8 to 128 characters. A passphrase is easiest."</p> })}
+                {(mode == Mode::Register).then(|| view! {
+                    <p class="hint">"8 to 128 characters. A few words only you would put together are easiest to remember and hardest to guess."</p>
+                    <PasswordMeter id="password-strength" password=typed_password email=typed_email />
+                })}
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="button wide" disabled=move || !hydrated.get() || pending.get()>
                     {move || if !hydrated.get() { "Loading…" } else if pending.get() { "Please wait…" } else { action }}
