@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use contract::Role;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +22,7 @@ pub struct AccessClaims {
     pub aud: String,
     pub sub: String,
     pub sid: String,
-    pub role: String,
+    pub role: Role,
     pub email: String,
     pub iat: i64,
     pub nbf: i64,
@@ -41,7 +42,7 @@ pub struct AccessTokens {
 pub struct Subject<'a> {
     pub user_id: &'a str,
     pub session_id: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub email: &'a str,
 }
 
@@ -93,7 +94,7 @@ impl AccessTokens {
             aud: self.audience.clone(),
             sub: subject.user_id.into(),
             sid: subject.session_id.into(),
-            role: subject.role.into(),
+            role: subject.role,
             email: subject.email.into(),
             iat: now,
             nbf: now,

@@ -8,8 +8,8 @@ use crate::store::users::UserRow;
 use super::device::ClientInfo;
 use super::domain::{new_id, Email, NewPassword, RevokeReason, Role};
 use super::error::AuthError;
-use super::events::EventKind;
 use super::service::{AuthService, Issued, Liveness, Principal};
+use contract::EventKind;
 
 impl AuthService {
     pub async fn register(
@@ -249,7 +249,7 @@ impl AuthService {
         if let Some(existing) = store::users::by_email(&self.db.pool, email.as_str()).await? {
             return Ok(AdminCreation::AlreadyExists {
                 id: existing.id,
-                role: Role::parse(&existing.role),
+                role: existing.role,
                 disabled: existing.disabled_at.is_some(),
             });
         }
@@ -263,12 +263,12 @@ impl AuthService {
                 .ok_or(AuthError::EmailTaken)?;
             return Ok(AdminCreation::AlreadyExists {
                 id: existing.id,
-                role: Role::parse(&existing.role),
+                role: existing.role,
                 disabled: existing.disabled_at.is_some(),
             });
         }
         self.event(&user.id, EventKind::Registered, now)
-            .detail("admin bootstrap")
+            .role(Role::Admin)
             .save(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -285,9 +285,9 @@ impl AuthService {
         let user = store::users::by_email(&mut *tx, email.as_str())
             .await?
             .ok_or(AuthError::NotFound)?;
-        store::users::set_role(&mut *tx, &user.id, Role::Admin.as_str(), now).await?;
+        store::users::set_role(&mut *tx, &user.id, Role::Admin, now).await?;
         self.event(&user.id, EventKind::RoleChanged, now)
-            .detail("admin")
+            .role(Role::Admin)
             .save(&mut *tx)
             .await?;
         let ended = self
@@ -360,7 +360,7 @@ fn new_user(email: &Email, password_hash: String, role: Role, now: i64) -> UserR
         id: new_id(),
         email: email.as_str().to_owned(),
         password_hash,
-        role: role.as_str().to_owned(),
+        role,
         disabled_at: None,
         created_at: now,
     }

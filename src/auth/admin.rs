@@ -2,13 +2,14 @@
 //! Every call re-reads the caller from the database, so a demoted or disabled admin loses
 //! access on the next request even while their access token is still valid.
 
+use contract::{AdminUserDto, AdminUsersResponse, SessionsResponse};
+
 use crate::store;
-use crate::store::users::UserSummary;
 
 use super::domain::{parse_id, RevokeReason, Role};
 use super::error::AuthError;
-use super::events::EventKind;
-use super::service::{AuthService, EndedSessionView, Liveness, Principal, SessionView};
+use super::service::{AuthService, Liveness, Principal};
+use contract::EventKind;
 
 pub const MAX_PAGE: i64 = 100;
 
@@ -18,7 +19,7 @@ impl AuthService {
             return Err(AuthError::Forbidden);
         }
         match store::users::by_id(&self.db.pool, &who.user_id).await? {
-            Some(user) if user.role == Role::Admin.as_str() && user.disabled_at.is_none() => {}
+            Some(user) if user.role == Role::Admin && user.disabled_at.is_none() => {}
             _ => return Err(AuthError::Forbidden),
         }
         // Admin calls already read the database, so they also confirm the session itself is
@@ -42,7 +43,7 @@ impl AuthService {
         query: &str,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<UserSummary>, i64), AuthError> {
+    ) -> Result<AdminUsersResponse, AuthError> {
         self.require_admin(who).await?;
         if query.len() > 254 {
             return Err(AuthError::InvalidInput(
@@ -51,14 +52,29 @@ impl AuthService {
         }
         let offset = offset.max(0);
         let limit = limit.clamp(1, MAX_PAGE);
-        Ok(store::users::search(&self.db.pool, query, offset, limit, self.now()).await?)
+        let (users, total) =
+            store::users::search(&self.db.pool, query, offset, limit, self.now()).await?;
+        Ok(AdminUsersResponse {
+            users: users
+                .into_iter()
+                .map(|u| AdminUserDto {
+                    id: u.id,
+                    email: u.email,
+                    role: u.role,
+                    disabled: u.disabled_at.is_some(),
+                    active_sessions: u.active_sessions,
+                    created_at: u.created_at,
+                })
+                .collect(),
+            total,
+        })
     }
 
     pub async fn admin_user_sessions(
         &self,
         who: &Principal,
         user_id: &str,
-    ) -> Result<(Vec<SessionView>, Vec<EndedSessionView>), AuthError> {
+    ) -> Result<SessionsResponse, AuthError> {
         self.require_admin(who).await?;
         let user_id = self.existing_user(user_id).await?;
         self.list_sessions(&user_id, Some(&who.session_id)).await

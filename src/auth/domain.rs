@@ -4,6 +4,7 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use contract::password;
+pub use contract::{RevokeReason, Role};
 
 use super::error::AuthError;
 
@@ -47,105 +48,6 @@ impl NewPassword {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Role {
-        if raw == "admin" {
-            Role::Admin
-        } else {
-            Role::User
-        }
-    }
-}
-
-/// Why a session ended; stored as text and shown to the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevokeReason {
-    Logout,
-    UserRevoked,
-    RevokedOthers,
-    AdminForced,
-    PasswordChanged,
-    AccountDisabled,
-    RefreshReused,
-    /// Written by earlier versions for either expiry; new rows say which.
-    Expired,
-    /// Not used for longer than the idle lifetime.
-    IdleExpired,
-    /// Reached the absolute lifetime, however active it was.
-    LifetimeExpired,
-    /// The account was made an administrator (`latchkey admin promote`): whoever held a
-    /// session before must prove the password again.
-    PromotedToAdmin,
-    /// An operator reset the password (`latchkey admin reset-password`).
-    PasswordReset,
-    /// The user chose "Sign out everywhere", this device included.
-    SignedOutEverywhere,
-}
-
-impl RevokeReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Logout => "logout",
-            Self::UserRevoked => "user_revoked",
-            Self::RevokedOthers => "revoked_others",
-            Self::AdminForced => "admin_forced",
-            Self::PasswordChanged => "password_changed",
-            Self::AccountDisabled => "account_disabled",
-            Self::RefreshReused => "refresh_reused",
-            Self::Expired => "expired",
-            Self::IdleExpired => "idle_expired",
-            Self::LifetimeExpired => "lifetime_expired",
-            Self::PromotedToAdmin => "promoted_to_admin",
-            Self::PasswordReset => "password_reset",
-            Self::SignedOutEverywhere => "signed_out_everywhere",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "logout" => Self::Logout,
-            "user_revoked" => Self::UserRevoked,
-            "revoked_others" => Self::RevokedOthers,
-            "admin_forced" => Self::AdminForced,
-            "password_changed" => Self::PasswordChanged,
-            "account_disabled" => Self::AccountDisabled,
-            "refresh_reused" => Self::RefreshReused,
-            "expired" => Self::Expired,
-            "idle_expired" => Self::IdleExpired,
-            "lifetime_expired" => Self::LifetimeExpired,
-            "promoted_to_admin" => Self::PromotedToAdmin,
-            "password_reset" => Self::PasswordReset,
-            "signed_out_everywhere" => Self::SignedOutEverywhere,
-            _ => return None,
-        })
-    }
-}
-
-impl RevokeReason {
-    /// Which lifetime a session that is no longer alive ran out of. The idle expiry is never
-    /// later than the absolute one, so reaching the absolute expiry is what makes them equal.
-    pub fn expiry(idle_expires_at: i64, absolute_expires_at: i64, now: i64) -> Self {
-        if now >= absolute_expires_at || idle_expires_at >= absolute_expires_at {
-            Self::LifetimeExpired
-        } else {
-            Self::IdleExpired
-        }
-    }
-}
-
 /// A fresh time-ordered id.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -184,24 +86,6 @@ mod tests {
         ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} accepted");
         }
-    }
-
-    #[test]
-    fn an_expired_session_says_which_lifetime_ran_out() {
-        // Idle expiry at 100, absolute at 1000.
-        assert_eq!(
-            RevokeReason::expiry(100, 1000, 150),
-            RevokeReason::IdleExpired
-        );
-        assert_eq!(
-            RevokeReason::expiry(100, 1000, 1000),
-            RevokeReason::LifetimeExpired
-        );
-        // Activity slid the idle expiry up to the absolute one.
-        assert_eq!(
-            RevokeReason::expiry(1000, 1000, 1000),
-            RevokeReason::LifetimeExpired
-        );
     }
 
     #[test]

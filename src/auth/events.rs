@@ -1,5 +1,6 @@
 //! Security events, kept per user and shown on their activity page.
 
+use contract::{EventDto, EventKind, RevokeReason, Role};
 use sqlx::{Any, Executor};
 
 use crate::store;
@@ -7,39 +8,6 @@ use crate::store::events::EventRow;
 
 use super::domain::new_id;
 use super::service::AuthService;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    Registered,
-    LoginSucceeded,
-    LoginFailed,
-    RefreshReused,
-    RefreshGraceReplay,
-    SessionRevoked,
-    PasswordChanged,
-    AccountDisabled,
-    AccountEnabled,
-    RoleChanged,
-    PasswordReset,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Registered => "registered",
-            Self::LoginSucceeded => "login_succeeded",
-            Self::LoginFailed => "login_failed",
-            Self::RefreshReused => "refresh_reused",
-            Self::RefreshGraceReplay => "refresh_grace_replay",
-            Self::SessionRevoked => "session_revoked",
-            Self::PasswordChanged => "password_changed",
-            Self::AccountDisabled => "account_disabled",
-            Self::AccountEnabled => "account_enabled",
-            Self::RoleChanged => "role_changed",
-            Self::PasswordReset => "password_reset",
-        }
-    }
-}
 
 /// An event being described; `save` writes it with the caller's executor (often its transaction).
 pub struct NewEvent(EventRow);
@@ -60,17 +28,21 @@ impl NewEvent {
         self
     }
 
-    /// The reason, for revocations; combined with `by` when an admin acted.
-    pub fn detail(mut self, detail: &str) -> Self {
-        self.0.detail = Some(detail.to_owned());
+    /// Why a session ended.
+    pub fn reason(mut self, reason: RevokeReason) -> Self {
+        self.0.reason = Some(reason.as_str().to_owned());
         self
     }
 
+    /// The role an account was given.
+    pub fn role(mut self, role: Role) -> Self {
+        self.0.role = Some(role.as_str().to_owned());
+        self
+    }
+
+    /// The administrator who acted, if one did.
     pub fn by(mut self, actor: Option<&str>) -> Self {
-        if let Some(actor) = actor {
-            let detail = self.0.detail.take().unwrap_or_default();
-            self.0.detail = Some(format!("{detail} by:{actor}"));
-        }
+        self.0.actor_id = actor.map(str::to_owned);
         self
     }
 
@@ -89,4 +61,19 @@ impl AuthService {
             ..Default::default()
         })
     }
+}
+
+/// What the account's owner sees of a stored event: `None` for a kind this version does not
+/// know (written by a newer one), which the activity page leaves out.
+pub(super) fn event_dto(row: EventRow) -> Option<EventDto> {
+    Some(EventDto {
+        kind: EventKind::parse(&row.kind)?,
+        at: row.at,
+        ip: row.ip,
+        device: row.device,
+        session_id: row.session_id,
+        reason: row.reason.as_deref().and_then(RevokeReason::parse),
+        role: row.role.as_deref().and_then(Role::parse),
+        by_admin: row.actor_id.is_some(),
+    })
 }

@@ -23,9 +23,7 @@ mod service;
 mod sessions;
 
 pub use accounts::{AccountChange, AdminCreation};
+pub use contract::EventKind;
 pub use device::ClientInfo;
 pub use error::AuthError;
-pub use events::EventKind;
-pub use service::{
-    AuthService, AuthSettings, EndedSessionView, Issued, Principal, SessionView, UserView,
-};
+pub use service::{AuthService, AuthSettings, Issued, Principal};

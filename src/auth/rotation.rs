@@ -12,9 +12,9 @@ use super::binding::{consumer_fingerprint, same_consumer};
 use super::device::ClientInfo;
 use super::domain::{new_id, RevokeReason};
 use super::error::AuthError;
-use super::events::EventKind;
 use super::refresh_tokens::RefreshToken;
 use super::service::{AuthService, Issued, Liveness};
+use contract::EventKind;
 
 /// How many times one parent's successor is handed out again. Tabs and retries of one browser
 /// stay far below; a client replaying more is not a browser recovering a lost response.

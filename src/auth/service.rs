@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use contract::UserDto;
 use sqlx::{Any, Transaction};
 
 use crate::config::Config;
@@ -17,13 +18,13 @@ use super::clock::Clock;
 use super::device::ClientInfo;
 use super::domain::{new_id, RevokeReason, Role};
 use super::error::AuthError;
-use super::events::EventKind;
 use super::key_encryption::KeyEncryptionKey;
 use super::keys::SigningKeys;
 use super::passwords::PasswordHasher;
 use super::refresh_tokens::RefreshToken;
 use super::revocations::Revocations;
 use super::throttle::AccountThrottle;
+use contract::EventKind;
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
@@ -48,21 +49,13 @@ impl AuthSettings {
     }
 }
 
-/// The user as the client may see them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserView {
-    pub id: String,
-    pub email: String,
-    pub role: String,
-}
-
 /// The result of login, register and refresh: an access token for memory and a refresh token
 /// for the cookie.
 #[derive(Debug)]
 pub struct Issued {
     pub access_token: String,
     pub expires_in: i64,
-    pub user: UserView,
+    pub user: UserDto,
     pub session_id: String,
     pub refresh_token: RefreshToken,
     /// Seconds until the session's absolute expiry: the cookie must not outlive it.
@@ -76,28 +69,6 @@ pub struct Principal {
     pub session_id: String,
     pub role: Role,
     pub email: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct SessionView {
-    pub id: String,
-    pub device: String,
-    pub user_agent: String,
-    pub ip: String,
-    pub created_at: i64,
-    pub last_active_at: i64,
-    pub expires_at: i64,
-    pub current: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct EndedSessionView {
-    pub id: String,
-    pub device: String,
-    pub ip: String,
-    pub created_at: i64,
-    pub ended_at: i64,
-    pub reason: String,
 }
 
 pub struct AuthService {
@@ -235,7 +206,7 @@ impl AuthService {
         Ok(Principal {
             user_id: claims.sub,
             session_id: claims.sid,
-            role: Role::parse(&claims.role),
+            role: claims.role,
             email: claims.email,
         })
     }
@@ -307,7 +278,7 @@ impl AuthService {
             &Subject {
                 user_id: &user.id,
                 session_id: &session.id,
-                role: &user.role,
+                role: user.role,
                 email: &user.email,
             },
             now,
@@ -316,10 +287,10 @@ impl AuthService {
         Ok(Issued {
             access_token,
             expires_in: expires_at - now,
-            user: UserView {
+            user: UserDto {
                 id: user.id.clone(),
                 email: user.email.clone(),
-                role: user.role.clone(),
+                role: user.role,
             },
             session_id: session.id.clone(),
             refresh_token,
@@ -343,7 +314,7 @@ impl AuthService {
                 .session(&session.id)
                 .device(&session.device)
                 .ip(&session.ip)
-                .detail(reason.as_str())
+                .reason(reason)
                 .by(by)
                 .save(&mut **tx)
                 .await?;
@@ -377,7 +348,7 @@ impl AuthService {
         for id in &ids {
             self.event(user_id, EventKind::SessionRevoked, now)
                 .session(id)
-                .detail(reason.as_str())
+                .reason(reason)
                 .by(by)
                 .save(&mut **tx)
                 .await?;

@@ -1,12 +1,14 @@
 //! What a signed-in user can do with their own sessions and events.
 
+use contract::{EndedSessionDto, EventDto, SessionDto, SessionsResponse};
+
 use crate::store;
-use crate::store::events::EventRow;
 use crate::store::sessions::SessionRow;
 
 use super::domain::{parse_id, RevokeReason};
 use super::error::AuthError;
-use super::service::{AuthService, EndedSessionView, Principal, SessionView};
+use super::events::event_dto;
+use super::service::{AuthService, Principal};
 
 /// Ended sessions stay listed for this long.
 const ENDED_WINDOW_SECS: i64 = 30 * 24 * 3600;
@@ -18,7 +20,7 @@ impl AuthService {
         &self,
         user_id: &str,
         current_session: Option<&str>,
-    ) -> Result<(Vec<SessionView>, Vec<EndedSessionView>), AuthError> {
+    ) -> Result<SessionsResponse, AuthError> {
         let now = self.now();
         let active = store::sessions::active_for_user(&self.db.pool, user_id, now).await?;
         let ended = store::sessions::ended_for_user(
@@ -29,9 +31,9 @@ impl AuthService {
             ENDED_LIMIT,
         )
         .await?;
-        let mut active: Vec<SessionView> = active
+        let mut sessions: Vec<SessionDto> = active
             .into_iter()
-            .map(|s| SessionView {
+            .map(|s| SessionDto {
                 current: current_session == Some(s.id.as_str()),
                 expires_at: s.idle_expires_at.min(s.absolute_expires_at),
                 id: s.id,
@@ -43,8 +45,11 @@ impl AuthService {
             })
             .collect();
         // The device in the person's hand comes first; the rest stay most recent first.
-        active.sort_by_key(|s| !s.current);
-        Ok((active, ended.into_iter().map(ended_view).collect()))
+        sessions.sort_by_key(|s| !s.current);
+        Ok(SessionsResponse {
+            sessions,
+            ended: ended.into_iter().map(ended_dto).collect(),
+        })
     }
 
     /// Revokes one of the caller's own sessions. Someone else's session id is answered exactly
@@ -101,20 +106,23 @@ impl AuthService {
         Ok(ended.len() as u64)
     }
 
-    pub async fn events(&self, user_id: &str) -> Result<Vec<EventRow>, AuthError> {
-        Ok(store::events::for_user(&self.db.pool, user_id, EVENTS_LIMIT).await?)
+    pub async fn events(&self, user_id: &str) -> Result<Vec<EventDto>, AuthError> {
+        let rows = store::events::for_user(&self.db.pool, user_id, EVENTS_LIMIT).await?;
+        Ok(rows.into_iter().filter_map(event_dto).collect())
     }
 }
 
-fn ended_view(s: SessionRow) -> EndedSessionView {
+fn ended_dto(s: SessionRow) -> EndedSessionDto {
     let expired_at = s.idle_expires_at.min(s.absolute_expires_at);
-    EndedSessionView {
+    EndedSessionDto {
         ended_at: s.revoked_at.unwrap_or(expired_at),
-        reason: s.revoke_reason.unwrap_or_else(|| {
-            RevokeReason::expiry(s.idle_expires_at, s.absolute_expires_at, expired_at)
-                .as_str()
-                .to_owned()
-        }),
+        reason: s
+            .revoke_reason
+            .as_deref()
+            .and_then(RevokeReason::parse)
+            .unwrap_or_else(|| {
+                RevokeReason::expiry(s.idle_expires_at, s.absolute_expires_at, expired_at)
+            }),
         id: s.id,
         device: s.device,
         ip: s.ip,

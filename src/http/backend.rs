@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use app::api::backend::AuthBackend;
+use app::api::backend::IssuedSession;
 use app::api::{
-    AdminUserDto, AdminUsersResponse, ApiError, AuthResponse, EndedSessionDto, ErrorCode, EventDto,
-    EventsResponse, IssuedSession, RevokedCount, SessionDto, SessionsResponse, UserDto,
+    AdminUsersResponse, ApiError, AuthResponse, ErrorCode, EventsResponse, RevokedCount,
+    SessionsResponse,
 };
 use http::request::Parts;
 use ipnet::IpNet;
 
-use crate::auth::{AuthError, AuthService, EndedSessionView, Issued, Principal, SessionView};
+use crate::auth::{AuthError, AuthService, Issued, Principal};
 use crate::config::Config;
 
 use super::rate_limit::Limiter;
@@ -91,11 +92,10 @@ impl AuthBackend for EngineBackend {
 
     async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError> {
         let who = self.caller(req)?;
-        let (active, ended) = self
+        Ok(self
             .auth
             .list_sessions(&who.user_id, Some(&who.session_id))
-            .await?;
-        Ok(sessions(active, ended))
+            .await?)
     }
 
     async fn revoke_session(&self, req: &Parts, session_id: String) -> Result<(), ApiError> {
@@ -141,19 +141,8 @@ impl AuthBackend for EngineBackend {
 
     async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError> {
         let who = self.caller(req)?;
-        let events = self.auth.events(&who.user_id).await?;
         Ok(EventsResponse {
-            events: events
-                .into_iter()
-                .map(|e| EventDto {
-                    kind: e.kind,
-                    at: e.at,
-                    ip: e.ip,
-                    device: e.device,
-                    session_id: e.session_id,
-                    detail: e.detail,
-                })
-                .collect(),
+            events: self.auth.events(&who.user_id).await?,
         })
     }
 
@@ -165,21 +154,7 @@ impl AuthBackend for EngineBackend {
         limit: i64,
     ) -> Result<AdminUsersResponse, ApiError> {
         let who = self.caller(req)?;
-        let (users, total) = self.auth.admin_users(&who, &query, offset, limit).await?;
-        Ok(AdminUsersResponse {
-            users: users
-                .into_iter()
-                .map(|u| AdminUserDto {
-                    id: u.id,
-                    email: u.email,
-                    role: u.role,
-                    disabled: u.disabled_at.is_some(),
-                    active_sessions: u.active_sessions,
-                    created_at: u.created_at,
-                })
-                .collect(),
-            total,
-        })
+        Ok(self.auth.admin_users(&who, &query, offset, limit).await?)
     }
 
     async fn admin_user_sessions(
@@ -188,8 +163,7 @@ impl AuthBackend for EngineBackend {
         user_id: String,
     ) -> Result<SessionsResponse, ApiError> {
         let who = self.caller(req)?;
-        let (active, ended) = self.auth.admin_user_sessions(&who, &user_id).await?;
-        Ok(sessions(active, ended))
+        Ok(self.auth.admin_user_sessions(&who, &user_id).await?)
     }
 
     async fn admin_force_logout(
@@ -223,43 +197,10 @@ fn issued(issued: Issued) -> IssuedSession {
             access_token: issued.access_token,
             token_type: "Bearer".into(),
             expires_in: issued.expires_in,
-            user: UserDto {
-                id: issued.user.id,
-                email: issued.user.email,
-                role: issued.user.role,
-            },
+            user: issued.user,
         },
         refresh_token: issued.refresh_token.into_string(),
         refresh_max_age: issued.refresh_max_age,
-    }
-}
-
-fn sessions(active: Vec<SessionView>, ended: Vec<EndedSessionView>) -> SessionsResponse {
-    SessionsResponse {
-        sessions: active
-            .into_iter()
-            .map(|s| SessionDto {
-                id: s.id,
-                device: s.device,
-                user_agent: s.user_agent,
-                ip: s.ip,
-                created_at: s.created_at,
-                last_active_at: s.last_active_at,
-                expires_at: s.expires_at,
-                current: s.current,
-            })
-            .collect(),
-        ended: ended
-            .into_iter()
-            .map(|s| EndedSessionDto {
-                id: s.id,
-                device: s.device,
-                ip: s.ip,
-                created_at: s.created_at,
-                ended_at: s.ended_at,
-                reason: s.reason,
-            })
-            .collect(),
     }
 }
 
@@ -300,7 +241,7 @@ impl From<AuthError> for ApiError {
             AuthError::RateLimited { retry_after } | AuthError::Busy { retry_after } => {
                 api.retry_after = Some(retry_after)
             }
-            AuthError::SessionEnded(reason) => api.reason = Some(reason.as_str().to_owned()),
+            AuthError::SessionEnded(reason) => api.reason = Some(reason),
             _ => {}
         }
         api

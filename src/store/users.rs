@@ -1,3 +1,4 @@
+use contract::Role;
 use sqlx::{Any, Executor};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -5,7 +6,8 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub disabled_at: Option<i64>,
     pub created_at: i64,
 }
@@ -14,7 +16,8 @@ pub struct UserRow {
 pub struct UserSummary {
     pub id: String,
     pub email: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub disabled_at: Option<i64>,
     pub created_at: i64,
     pub active_sessions: i64,
@@ -34,7 +37,7 @@ pub async fn insert<'c>(
     .bind(&user.id)
     .bind(&user.email)
     .bind(&user.password_hash)
-    .bind(&user.role)
+    .bind(user.role.as_str())
     .bind(user.disabled_at)
     .bind(user.created_at)
     .execute(ex)
@@ -129,12 +132,12 @@ pub async fn set_password_hash<'c>(
 pub async fn set_role<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &str,
-    role: &str,
+    role: Role,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
-        .bind(role)
+        .bind(role.as_str())
         .bind(now)
         .execute(ex)
         .await

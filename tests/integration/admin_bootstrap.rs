@@ -170,7 +170,7 @@ both_engines!(
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|e| e["kind"] == "role_changed" && e["detail"] == "admin"),
+                .any(|e| e["kind"] == "role_changed" && e["role"] == "admin"),
             "{events}"
         );
     }

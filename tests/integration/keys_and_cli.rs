@@ -124,7 +124,8 @@ fn cli_creates_an_admin_from_stdin() {
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains(contract::password::Problem::TooShort.sentence()),
+        String::from_utf8_lossy(&out.stderr)
+            .contains(contract::password::Problem::TooShort.sentence()),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -12,6 +12,7 @@ mod foundation;
 mod grace_replay;
 mod keys_and_cli;
 mod keys_at_rest;
+mod migrations;
 mod password_races;
 mod password_rules;
 mod revocation_races;

@@ -1,4 +1,15 @@
-//! What the server and the page agree on. Both sides compile this crate, so a rule or a wire
-//! name is written once; it holds no Leptos, SQL or cryptography.
+//! What the server and the page agree on: the JSON of the HTTP contract, its enums, the error
+//! codes with their statuses, and the password rules. Both sides compile this crate, so each
+//! is written once; it holds no Leptos, SQL or cryptography, and the engine may use it.
 
+pub mod error;
+pub mod event;
 pub mod password;
+pub mod session;
+pub mod user;
+pub mod wire_enum;
+
+pub use error::ErrorCode;
+pub use event::{EventDto, EventKind, EventsResponse};
+pub use session::{EndedSessionDto, RevokeReason, RevokedCount, SessionDto, SessionsResponse};
+pub use user::{AdminUserDto, AdminUsersResponse, AuthResponse, Done, Role, UserDto};

@@ -8,6 +8,24 @@ use http::request::Parts;
 use super::dto::*;
 use super::error::ApiError;
 
+/// What a refresh cookie must carry; built once by the transport layer. Not a JSON body, and
+/// its `Debug` never shows the token.
+pub struct IssuedSession {
+    pub body: AuthResponse,
+    pub refresh_token: String,
+    pub refresh_max_age: i64,
+}
+
+impl std::fmt::Debug for IssuedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedSession")
+            .field("body", &self.body)
+            .field("refresh_token", &"[redacted]")
+            .field("refresh_max_age", &self.refresh_max_age)
+            .finish()
+    }
+}
+
 /// Each method receives the request head: the implementation reads the bearer token, client
 /// IP and user agent from it under its own policy (trusted proxies, rate limits).
 #[async_trait::async_trait]

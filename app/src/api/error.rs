@@ -1,76 +1,10 @@
 //! The one error type every server function returns. It carries a stable machine code; the
 //! HTTP status of each code is decided here and nowhere else.
 
+pub use contract::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    InvalidInput,
-    InvalidEmail,
-    InvalidPassword,
-    EmailTaken,
-    InvalidCredentials,
-    InvalidCurrentPassword,
-    AccountDisabled,
-    Unauthenticated,
-    InvalidToken,
-    TokenExpired,
-    SessionRevoked,
-    SessionExpired,
-    RefreshReused,
-    InvalidRefreshToken,
-    Forbidden,
-    NotFound,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    RateLimited,
-    /// Too many password checks are waiting; retry after `retry_after` seconds.
-    Busy,
-    DatabaseUnavailable,
-    Internal,
-    /// Client side only: the server could not be reached.
-    Network,
-    #[serde(other)]
-    Unknown,
-}
-
-impl ErrorCode {
-    pub fn status(self) -> u16 {
-        use ErrorCode::*;
-        match self {
-            InvalidInput | InvalidEmail | InvalidPassword | InvalidCurrentPassword => 400,
-            InvalidCredentials | AccountDisabled | Unauthenticated | InvalidToken
-            | TokenExpired | SessionRevoked | SessionExpired | RefreshReused
-            | InvalidRefreshToken => 401,
-            Forbidden => 403,
-            NotFound => 404,
-            EmailTaken => 409,
-            PayloadTooLarge => 413,
-            UnsupportedMediaType => 415,
-            RateLimited => 429,
-            Busy | DatabaseUnavailable => 503,
-            Internal | Network | Unknown => 500,
-        }
-    }
-
-    /// The session is gone for good: the client should drop its token and ask the user to sign in.
-    pub fn ends_session(self) -> bool {
-        use ErrorCode::*;
-        matches!(
-            self,
-            Unauthenticated
-                | InvalidToken
-                | SessionRevoked
-                | SessionExpired
-                | RefreshReused
-                | InvalidRefreshToken
-                | AccountDisabled
-        )
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
@@ -80,9 +14,9 @@ pub struct ApiError {
     /// Seconds to wait, for `rate_limited` and `busy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
-    /// Why the session ended (`admin_forced`, `user_revoked`, …), for `session_revoked`.
+    /// Why the session ended, for `session_revoked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<contract::RevokeReason>,
 }
 
 impl ApiError {
@@ -133,37 +67,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_serialise_as_snake_case_and_map_to_statuses() {
+    fn codes_serialise_as_snake_case() {
         let err = ApiError::new(ErrorCode::RefreshReused, "x");
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             serde_json::json!({"code": "refresh_reused", "message": "x"})
         );
-        assert_eq!(ErrorCode::InvalidCredentials.status(), 401);
-        assert_eq!(ErrorCode::Forbidden.status(), 403);
-        assert_eq!(ErrorCode::RateLimited.status(), 429);
-        assert_eq!(ErrorCode::UnsupportedMediaType.status(), 415);
-        assert_eq!(ErrorCode::DatabaseUnavailable.status(), 503);
     }
 
     #[test]
     fn unknown_codes_from_a_newer_server_still_decode() {
         let err: ApiError = serde_json::from_str(r#"{"code":"brand_new","message":"m"}"#).unwrap();
         assert_eq!(err.code, ErrorCode::Unknown);
-    }
-
-    #[test]
-    fn only_dead_sessions_end_the_client_session() {
-        assert!(ErrorCode::RefreshReused.ends_session());
-        assert!(ErrorCode::SessionRevoked.ends_session());
-        assert!(
-            !ErrorCode::TokenExpired.ends_session(),
-            "expired access tokens are renewed, not fatal"
-        );
-        assert!(
-            !ErrorCode::Network.ends_session(),
-            "a network blip must not sign the user out"
-        );
-        assert!(!ErrorCode::RateLimited.ends_session());
     }
 }

@@ -11,8 +11,8 @@ use leptos_axum::ResponseOptions;
 use tower_cookies::cookie::{time::Duration, Cookie, SameSite};
 use tower_cookies::Cookies;
 
+use super::backend::IssuedSession;
 use super::backend::SharedBackend;
-use super::dto::IssuedSession;
 use super::error::{ApiError, ErrorCode};
 
 /// `__Host-` makes browsers refuse the cookie unless it is `Secure`, has `Path=/` and no

@@ -151,7 +151,7 @@ pub fn listen_for_other_tabs(auth: Auth) {
     let on_message =
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             if event.data().as_string().as_deref() == Some("signed_out") {
-                auth.forget(Some("signed_out_elsewhere".into()));
+                auth.forget(Some(super::SignedOutReason::ElsewhereInThisBrowser));
             }
         });
     CHANNEL_HANDLE.with(|channel| {

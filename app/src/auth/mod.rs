@@ -14,15 +14,15 @@ use leptos::prelude::*;
 
 use crate::api::{ApiError, AuthResponse, ErrorCode, UserDto};
 
-pub use reasons::{ended_reason_text, is_theft, signed_out_text};
+pub use reasons::{ended_reason_text, SignedOutReason};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthStatus {
     /// Not known yet: the page was rendered on the server, or the first refresh is in flight.
     Checking,
     SignedIn(UserDto),
-    /// With the reason code when the session ended without the user asking.
-    SignedOut(Option<String>),
+    /// With the reason when the session ended without the user asking.
+    SignedOut(Option<SignedOutReason>),
 }
 
 #[derive(Clone, Copy)]
@@ -77,7 +77,7 @@ impl Auth {
     }
 
     /// Forgets the token in this tab. `reason` is shown on the sign-in page.
-    pub fn forget(&self, reason: Option<String>) {
+    pub fn forget(&self, reason: Option<SignedOutReason>) {
         token::set(None);
         self.status.set(AuthStatus::SignedOut(reason));
     }
@@ -112,13 +112,14 @@ impl Auth {
                     if err.code.ends_session() {
                         // Theft is worth saying even on a fresh page load: this browser held
                         // the session, and its owner should act.
-                        let reason = err.reason.clone().or_else(|| {
-                            (err.code == ErrorCode::RefreshReused
-                                || token::current().is_some()
-                                || matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_)))
-                            .then(|| format!("{:?}", err.code))
-                        });
-                        auth.forget(reason.map(|r| reason_code(&r, err.code)));
+                        let held_a_session = err.code == ErrorCode::RefreshReused
+                            || token::current().is_some()
+                            || matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_));
+                        let reason = match err.reason {
+                            Some(reason) => Some(SignedOutReason::Ended(reason)),
+                            None => held_a_session.then(|| signed_out_reason(err.code)),
+                        };
+                        auth.forget(reason);
                     } else if token::current().is_some() {
                         #[cfg(feature = "hydrate")]
                         browser::schedule_retry(auth, 15);
@@ -177,7 +178,9 @@ impl Auth {
 
     /// After the server ended every session of the account ("Sign out everywhere").
     pub fn signed_out_everywhere(&self) {
-        self.forget(Some("signed_out_everywhere".into()));
+        self.forget(Some(SignedOutReason::Ended(
+            contract::RevokeReason::SignedOutEverywhere,
+        )));
         #[cfg(feature = "hydrate")]
         browser::announce_sign_out();
     }
@@ -194,17 +197,13 @@ fn is_transient(err: &ApiError) -> bool {
     )
 }
 
-/// The reason code to show: the revoke reason when the server gave one, else the error code.
-fn reason_code(reason: &str, code: ErrorCode) -> String {
-    if reason.contains('_') && reason.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        reason.to_owned()
-    } else {
-        match code {
-            ErrorCode::RefreshReused => "refresh_reused",
-            ErrorCode::SessionExpired => "expired",
-            ErrorCode::AccountDisabled => "account_disabled",
-            _ => "session_revoked",
-        }
-        .to_owned()
+/// Why the session ended when the server answered with an error but no revoke reason.
+fn signed_out_reason(code: ErrorCode) -> SignedOutReason {
+    use contract::RevokeReason;
+    match code {
+        ErrorCode::RefreshReused => SignedOutReason::Ended(RevokeReason::RefreshReused),
+        ErrorCode::SessionExpired => SignedOutReason::Ended(RevokeReason::Expired),
+        ErrorCode::AccountDisabled => SignedOutReason::Ended(RevokeReason::AccountDisabled),
+        _ => SignedOutReason::Unknown,
     }
 }

@@ -1,43 +1,85 @@
-//! Plain words for why a session ended.
+//! Plain words for why a session ended. Every match is exhaustive: a new `RevokeReason`
+//! without words does not compile.
 
-pub fn ended_reason_text(reason: &str) -> &'static str {
-    match reason {
-        "logout" => "Signed out",
-        "user_revoked" => "Signed out from another device",
-        "revoked_others" => "Signed out with \u{201c}Sign out all other devices\u{201d}",
-        "admin_forced" => "Ended by an administrator",
-        "password_changed" => "Signed out after a password change",
-        "account_disabled" => "Account disabled by an administrator",
-        "refresh_reused" => "Signed out because this token was used twice \u{2014} possible theft",
-        "expired" => "Expired",
-        "idle_expired" => "Expired after a long time without use",
-        "lifetime_expired" => "Reached its maximum lifetime",
-        "promoted_to_admin" => "Signed out when the account was made an administrator",
-        "password_reset" => "Signed out because the password was reset",
-        "signed_out_everywhere" => "Signed out with \u{201c}Sign out everywhere\u{201d}",
-        _ => "Ended",
+use contract::RevokeReason;
+
+/// Why this tab was sent to the sign-in page; travels in its `?reason=` query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedOutReason {
+    /// The server ended the session and said why.
+    Ended(RevokeReason),
+    /// Another tab of this browser signed out.
+    ElsewhereInThisBrowser,
+    /// The session is gone and the server did not say why.
+    Unknown,
+}
+
+const ELSEWHERE: &str = "signed_out_elsewhere";
+const UNKNOWN: &str = "session_ended";
+
+impl SignedOutReason {
+    pub fn as_query(self) -> &'static str {
+        match self {
+            Self::Ended(reason) => reason.as_str(),
+            Self::ElsewhereInThisBrowser => ELSEWHERE,
+            Self::Unknown => UNKNOWN,
+        }
+    }
+
+    pub fn from_query(raw: &str) -> Self {
+        match RevokeReason::parse(raw) {
+            Some(reason) => Self::Ended(reason),
+            None if raw == ELSEWHERE => Self::ElsewhereInThisBrowser,
+            None => Self::Unknown,
+        }
+    }
+
+    pub fn is_theft(self) -> bool {
+        matches!(self, Self::Ended(reason) if reason.is_theft())
+    }
+
+    /// The sign-in page's explanation: what happened, in full sentences, and what to do next.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::ElsewhereInThisBrowser => "You signed out in another tab.",
+            Self::Unknown => "Your session ended. Sign in again to continue.",
+            Self::Ended(reason) => match reason {
+                RevokeReason::Logout => "You signed out.",
+                RevokeReason::UserRevoked => "This device was signed out from another of your devices. Sign in again to continue.",
+                RevokeReason::RevokedOthers => "This device was signed out with \u{201c}Sign out all other devices\u{201d}. Sign in again to continue.",
+                RevokeReason::AdminForced => "An administrator ended your session. Sign in again to continue.",
+                RevokeReason::PasswordChanged => "Your password was changed, so this device was signed out. Sign in with the new password.",
+                RevokeReason::AccountDisabled => "Your account has been disabled by an administrator. Contact them to get access again.",
+                RevokeReason::RefreshReused => THEFT,
+                RevokeReason::Expired => "Your session expired. Sign in again to continue.",
+                RevokeReason::IdleExpired => "You were signed out after a long time without use. Sign in again to continue.",
+                RevokeReason::LifetimeExpired => "This session reached its maximum lifetime. Sign in again to continue.",
+                RevokeReason::PromotedToAdmin => "Your account was made an administrator, so every session ended. Sign in again to continue.",
+                RevokeReason::PasswordReset => "Your password was reset by an operator. Sign in with the new password.",
+                RevokeReason::SignedOutEverywhere => "You signed out everywhere: every device, this one included. Sign in again to continue.",
+            },
+        }
     }
 }
 
-/// The sign-in page's explanation after being sent there: what happened, in full sentences,
-/// and what to do next.
-pub fn signed_out_text(reason: &str) -> &'static str {
+/// A short label for an ended session on the devices and admin pages.
+pub fn ended_reason_text(reason: RevokeReason) -> &'static str {
     match reason {
-        "signed_out_elsewhere" => "You signed out in another tab.",
-        "logout" => "You signed out.",
-        "user_revoked" => "This device was signed out from another of your devices. Sign in again to continue.",
-        "revoked_others" => "This device was signed out with \u{201c}Sign out all other devices\u{201d}. Sign in again to continue.",
-        "admin_forced" => "An administrator ended your session. Sign in again to continue.",
-        "password_changed" => "Your password was changed, so this device was signed out. Sign in with the new password.",
-        "account_disabled" => "Your account has been disabled by an administrator. Contact them to get access again.",
-        "refresh_reused" => THEFT,
-        "expired" => "Your session expired. Sign in again to continue.",
-        "idle_expired" => "You were signed out after a long time without use. Sign in again to continue.",
-        "lifetime_expired" => "This session reached its maximum lifetime. Sign in again to continue.",
-        "promoted_to_admin" => "Your account was made an administrator, so every session ended. Sign in again to continue.",
-        "password_reset" => "Your password was reset by an operator. Sign in with the new password.",
-        "signed_out_everywhere" => "You signed out everywhere: every device, this one included. Sign in again to continue.",
-        _ => "Your session ended. Sign in again to continue.",
+        RevokeReason::Logout => "Signed out",
+        RevokeReason::UserRevoked => "Signed out from another device",
+        RevokeReason::RevokedOthers => "Signed out with \u{201c}Sign out all other devices\u{201d}",
+        RevokeReason::AdminForced => "Ended by an administrator",
+        RevokeReason::PasswordChanged => "Signed out after a password change",
+        RevokeReason::AccountDisabled => "Account disabled by an administrator",
+        RevokeReason::RefreshReused => {
+            "Signed out because this token was used twice \u{2014} possible theft"
+        }
+        RevokeReason::Expired => "Expired",
+        RevokeReason::IdleExpired => "Expired after a long time without use",
+        RevokeReason::LifetimeExpired => "Reached its maximum lifetime",
+        RevokeReason::PromotedToAdmin => "Signed out when the account was made an administrator",
+        RevokeReason::PasswordReset => "Signed out because the password was reset",
+        RevokeReason::SignedOutEverywhere => "Signed out with \u{201c}Sign out everywhere\u{201d}",
     }
 }
 
@@ -45,55 +87,46 @@ pub fn signed_out_text(reason: &str) -> &'static str {
 /// person should act, not just sign in again.
 pub const THEFT: &str = "Your session was ended to protect your account: the same sign-in was used from two places, which can mean someone copied it. Sign in, then change your password and review your devices.";
 
-pub fn is_theft(reason: &str) -> bool {
-    reason == "refresh_reused"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every reason the server stores (`RevokeReason` in the engine).
-    const REVOKE_REASONS: &[&str] = &[
-        "logout",
-        "user_revoked",
-        "revoked_others",
-        "admin_forced",
-        "password_changed",
-        "account_disabled",
-        "refresh_reused",
-        "expired",
-        "idle_expired",
-        "lifetime_expired",
-        "promoted_to_admin",
-        "password_reset",
-        "signed_out_everywhere",
-    ];
-
     #[test]
-    fn every_revoke_reason_has_plain_words() {
-        for reason in REVOKE_REASONS {
-            assert_ne!(ended_reason_text(reason), "Ended", "{reason}");
+    fn the_query_round_trips_and_unknown_text_stays_harmless() {
+        for reason in RevokeReason::ALL {
+            let shown = SignedOutReason::Ended(*reason);
+            assert_eq!(SignedOutReason::from_query(shown.as_query()), shown);
         }
-        assert!(ended_reason_text("refresh_reused").contains("possible theft"));
+        for other in [
+            SignedOutReason::ElsewhereInThisBrowser,
+            SignedOutReason::Unknown,
+        ] {
+            assert_eq!(SignedOutReason::from_query(other.as_query()), other);
+        }
         assert_eq!(
-            signed_out_text("made_up"),
-            "Your session ended. Sign in again to continue."
+            SignedOutReason::from_query("<script>"),
+            SignedOutReason::Unknown
         );
+        assert!(SignedOutReason::from_query("refresh_reused").is_theft());
     }
 
     #[test]
-    fn every_reason_the_sign_in_page_shows_is_sentences_with_a_next_step() {
-        for reason in REVOKE_REASONS
+    fn every_explanation_is_sentences_with_a_next_step() {
+        let all = RevokeReason::ALL
             .iter()
-            .chain(&["signed_out_elsewhere", "made_up"])
-        {
-            let text = signed_out_text(reason);
+            .map(|r| SignedOutReason::Ended(*r))
+            .chain([
+                SignedOutReason::ElsewhereInThisBrowser,
+                SignedOutReason::Unknown,
+            ]);
+        for reason in all {
+            let text = reason.sentence();
             assert!(
                 text.starts_with(|c: char| c.is_uppercase()),
-                "{reason}: {text}"
+                "{reason:?}: {text}"
             );
-            assert!(text.ends_with('.'), "{reason}: {text}");
+            assert!(text.ends_with('.'), "{reason:?}: {text}");
         }
+        assert!(ended_reason_text(RevokeReason::RefreshReused).contains("possible theft"));
     }
 }

@@ -26,7 +26,7 @@ pub fn RequireAuth(children: ChildrenFn, #[prop(optional)] admin: bool) -> impl 
         if let AuthStatus::SignedOut(reason) = auth.status.get() {
             let mut url = format!("/login?next={}", encode(&here));
             if let Some(reason) = reason {
-                url.push_str(&format!("&reason={}", encode(&reason)));
+                url.push_str(&format!("&reason={}", reason.as_query()));
             }
             navigate(
                 &url,

@@ -63,7 +63,7 @@ fn AccountPage() -> impl IntoView {
             {move || auth.user().map(|u| view! {
                 <dl class="facts">
                     <dt>"Email"</dt><dd data-testid="account-email">{u.email}</dd>
-                    <dt>"Role"</dt><dd>{u.role}</dd>
+                    <dt>"Role"</dt><dd>{u.role.as_str()}</dd>
                 </dl>
             })}
         </section>

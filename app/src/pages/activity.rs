@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use contract::{EventDto, EventKind, Role};
+
 use crate::auth::{ended_reason_text, use_auth};
 use crate::components::{RelativeTime, RequireAuth};
 
@@ -8,31 +10,39 @@ pub fn Activity() -> impl IntoView {
     view! { <RequireAuth><ActivityPage /></RequireAuth> }
 }
 
-fn describe(kind: &str, detail: Option<&str>) -> String {
-    match kind {
-        "registered" => "Account created".into(),
-        "login_succeeded" => "Signed in".into(),
-        "login_failed" => "Failed sign-in attempt".into(),
-        "refresh_reused" => {
-            "A sign-in token was used twice — the session was ended (possible theft)".into()
-        }
-        "session_revoked" => {
-            let reason = detail.and_then(|d| d.split(' ').next()).unwrap_or("");
-            format!("Session ended: {}", ended_reason_text(reason))
-        }
-        "password_changed" => "Password changed".into(),
-        "account_disabled" => "Account disabled by an administrator".into(),
-        "account_enabled" => "Account enabled by an administrator".into(),
-        "role_changed" => match detail {
-            Some("admin") => "Made an administrator".into(),
-            _ => "Role changed".into(),
+fn describe(event: &EventDto) -> String {
+    let by = if event.by_admin {
+        " by an administrator"
+    } else {
+        ""
+    };
+    match event.kind {
+        EventKind::Registered => match event.role {
+            Some(Role::Admin) => "Administrator account created".into(),
+            _ => "Account created".into(),
         },
-        "password_reset" => "Password reset by an operator".into(),
-        "refresh_grace_replay" => {
+        EventKind::LoginSucceeded => "Signed in".into(),
+        EventKind::LoginFailed => "Failed sign-in attempt".into(),
+        EventKind::RefreshReused => {
+            "A sign-in token was used twice \u{2014} the session was ended (possible theft)".into()
+        }
+        EventKind::RefreshGraceReplay => {
             "A sign-in token was presented again within seconds by the same browser (a retry)"
                 .into()
         }
-        other => other.replace('_', " "),
+        EventKind::SessionRevoked => match event.reason {
+            Some(reason) => format!("Session ended: {}", ended_reason_text(reason)),
+            None => "Session ended".into(),
+        },
+        EventKind::PasswordChanged => "Password changed".into(),
+        EventKind::AccountDisabled => format!("Account disabled{by}"),
+        EventKind::AccountEnabled => format!("Account enabled{by}"),
+        EventKind::RoleChanged => match event.role {
+            Some(Role::Admin) => "Made an administrator".into(),
+            Some(Role::User) => "Administrator rights removed".into(),
+            None => "Role changed".into(),
+        },
+        EventKind::PasswordReset => "Password reset by an operator".into(),
     }
 }
 
@@ -49,8 +59,8 @@ fn ActivityPage() -> impl IntoView {
                     Ok(list) => view! {
                         <ol class="events" data-testid="events">
                             {list.events.into_iter().map(|e| view! {
-                                <li data-kind=e.kind.clone()>
-                                    <strong>{describe(&e.kind, e.detail.as_deref())}</strong>
+                                <li data-kind=e.kind.as_str()>
+                                    <strong>{describe(&e)}</strong>
                                     <span class="meta">
                                         <RelativeTime at=e.at />
                                         {e.device.map(|d| view! { <span>{d}</span> })}

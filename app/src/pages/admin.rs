@@ -135,7 +135,7 @@ fn AdminPage() -> impl IntoView {
                                             view! {
                                                 <tr data-email=u.email.clone() data-id=u.id.clone() aria-current=marked>
                                                     <td>{u.email.clone()}</td>
-                                                    <td>{u.role.clone()}</td>
+                                                    <td>{u.role.as_str()}</td>
                                                     <td>{if u.disabled { "Disabled" } else { "Active" }}</td>
                                                     <td>{u.active_sessions}</td>
                                                     <td><RelativeTime at=u.created_at /></td>
@@ -202,7 +202,7 @@ fn user_detail(
                         <ul class="session-list ended">
                             {ended.into_iter().map(|s| view! {
                                 <li class="session"><div class="session-main"><strong>{s.device}</strong>
-                                    <div class="meta"><span>{ended_reason_text(&s.reason)}</span><RelativeTime at=s.ended_at /></div>
+                                    <div class="meta"><span>{ended_reason_text(s.reason)}</span><RelativeTime at=s.ended_at /></div>
                                 </div></li>
                             }).collect_view()}
                         </ul>

@@ -206,7 +206,7 @@ fn EndedList(ended: Vec<EndedSessionDto>) -> impl IntoView {
                     <div class="session-main">
                         <div class="device"><strong>{s.device}</strong></div>
                         <div class="meta">
-                            <span class="reason" data-reason=s.reason.clone()>{ended_reason_text(&s.reason)}</span>
+                            <span class="reason" data-reason=s.reason.as_str()>{ended_reason_text(s.reason)}</span>
                             <span><RelativeTime at=s.ended_at /></span>
                             <span>"IP " {s.ip}</span>
                         </div>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{ApiError, ErrorCode};
-use crate::auth::{is_theft, signed_out_text, use_auth, AuthStatus};
+use crate::auth::{use_auth, AuthStatus, SignedOutReason};
 use crate::components::{safe_next, use_hydrated, PasswordMeter};
 
 #[derive(Clone, Copy, PartialEq)]
@@ -201,10 +201,10 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         })}
         <section class="card narrow" hidden=move || already.get().is_some()>
             <h1>{title}</h1>
-            {move || query.read().get("reason").map(|code| if is_theft(&code) {
+            {move || query.read().get("reason").map(|raw| SignedOutReason::from_query(&raw)).map(|reason| if reason.is_theft() {
                 view! {
                     <div class="error" role="alert" data-testid="signed-out-reason">
-                        <p>{signed_out_text(&code)}</p>
+                        <p>{reason.sentence()}</p>
                         <p class="actions">
                             <a href="/account">"Change your password"</a>
                             <a href="/sessions">"Review your devices"</a>
@@ -212,7 +212,7 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
                     </div>
                 }.into_any()
             } else {
-                view! { <p class="notice" role="status" data-testid="signed-out-reason">{signed_out_text(&code)}</p> }.into_any()
+                view! { <p class="notice" role="status" data-testid="signed-out-reason">{reason.sentence()}</p> }.into_any()
             })}
             {move || match signout.get() {
                 SignOut::NotAsked => None,
