@@ -29,7 +29,11 @@ both_engines!(
                 .await;
             assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{password:?}");
             assert_eq!(refused.code(), "invalid_password", "{password:?}");
-            assert_eq!(refused.json()["message"], problem.sentence(), "{password:?}");
+            assert_eq!(
+                refused.json()["message"],
+                problem.sentence(),
+                "{password:?}"
+            );
             assert!(refused.refresh_cookie().is_none());
         }
         // Nothing was created: the address is still free.
@@ -65,9 +69,7 @@ both_engines!(
         }
         // Refusals changed nothing: the other device is still signed in, the password stands.
         assert_eq!(
-            app.post_bearer("/api/sessions/list", &other.access, json!({}))
-                .await
-                .status,
+            app.list_sessions(&other.access).await.status,
             StatusCode::OK
         );
         let again = app
@@ -86,13 +88,23 @@ both_engines!(
         let weak = secrecy::SecretString::from("password1".to_owned());
         let created = app.state.auth.create_admin("ops@example.com", &weak).await;
         assert!(
-            matches!(created, Err(latchkey::auth::AuthError::WeakPassword(Problem::Common))),
+            matches!(
+                created,
+                Err(latchkey::auth::AuthError::WeakPassword(Problem::Common))
+            ),
             "{created:?}"
         );
         app.register("walter@example.com").await;
-        let reset = app.state.auth.reset_password("walter@example.com", &weak).await;
+        let reset = app
+            .state
+            .auth
+            .reset_password("walter@example.com", &weak)
+            .await;
         assert!(
-            matches!(reset, Err(latchkey::auth::AuthError::WeakPassword(Problem::Common))),
+            matches!(
+                reset,
+                Err(latchkey::auth::AuthError::WeakPassword(Problem::Common))
+            ),
             "{reset:?}"
         );
     }
