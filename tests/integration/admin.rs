@@ -47,39 +47,16 @@ both_engines!(
             app.register(&format!("person{i}@example.com")).await;
         }
         app.register("odd_one%@example.org").await;
-        let page = app
-            .post_bearer(
-                "/api/admin/users",
-                &admin.access,
-                json!({"query": "", "offset": 0, "limit": 3}),
-            )
-            .await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        assert_eq!(page.json()["total"], 7);
-        assert_eq!(page.json()["users"].as_array().unwrap().len(), 3);
-        let search = app
-            .post_bearer(
-                "/api/admin/users",
-                &admin.access,
-                json!({"query": "PERSON", "offset": 0, "limit": 50}),
-            )
-            .await;
-        assert_eq!(search.json()["total"], 5);
-        let literal = app
-            .post_bearer(
-                "/api/admin/users",
-                &admin.access,
-                json!({"query": "%", "offset": 0, "limit": 50}),
-            )
-            .await;
-        assert_eq!(
-            literal.json()["total"],
-            1,
-            "LIKE wildcards in the query are literal"
-        );
-        let user = &search.json()["users"][0];
-        assert_eq!(user["active_sessions"], 1);
-        assert_eq!(user["disabled"], false);
+        let page = app.admin_users(&admin.access, "", 0, 3).await;
+        assert_eq!(page.total, 7);
+        assert_eq!(page.users.len(), 3);
+        let search = app.admin_users(&admin.access, "PERSON", 0, 50).await;
+        assert_eq!(search.total, 5);
+        let literal = app.admin_users(&admin.access, "%", 0, 50).await;
+        assert_eq!(literal.total, 1, "LIKE wildcards in the query are literal");
+        let user = &search.users[0];
+        assert_eq!(user.active_sessions, 1);
+        assert!(!user.disabled);
     }
 );
 
@@ -88,41 +65,19 @@ both_engines!(
     |app: TestApp| async move {
         let admin = app.admin("root@example.com").await;
         let user = app.register("target@example.com").await;
-        assert_eq!(
-            app.post_bearer("/api/sessions/list", &user.access, json!({}))
-                .await
-                .status,
-            StatusCode::OK
-        );
-        let r = app
-            .post_bearer(
-                "/api/admin/force_logout",
-                &admin.access,
-                json!({"user_id": user.user_id}),
-            )
-            .await;
+        assert_eq!(app.list_sessions(&user.access).await.status, StatusCode::OK);
+        let r = app.force_logout(&admin.access, &user.user_id).await;
         assert_eq!(r.json()["revoked"], 1);
-        let after = app
-            .post_bearer("/api/sessions/list", &user.access, json!({}))
-            .await;
+        let after = app.list_sessions(&user.access).await;
         assert_eq!(after.status, StatusCode::UNAUTHORIZED);
         assert_eq!(app.refresh(&user.refresh).await.code(), "session_revoked");
-        let sessions = app
-            .post_bearer(
-                "/api/admin/user_sessions",
-                &admin.access,
-                json!({"user_id": user.user_id}),
-            )
-            .await
-            .json();
-        assert_eq!(sessions["sessions"].as_array().unwrap().len(), 0);
-        assert_eq!(sessions["ended"][0]["reason"], "admin_forced");
+        let sessions = app.admin_user_sessions(&admin.access, &user.user_id).await;
+        assert_eq!(sessions.sessions.len(), 0);
+        assert_eq!(wire(&sessions.ended[0].reason), "admin_forced");
         // The user can sign in again straight away.
         let again = app.login("target@example.com").await;
         assert_eq!(
-            app.post_bearer("/api/sessions/list", &again.access, json!({}))
-                .await
-                .status,
+            app.list_sessions(&again.access).await.status,
             StatusCode::OK
         );
     }
@@ -133,25 +88,13 @@ both_engines!(
     |app: TestApp| async move {
         let root = app.admin("root@example.com").await;
         let second = app.admin("second@example.com").await;
-        let ok = app
-            .post_bearer(
-                "/api/admin/users",
-                &second.access,
-                json!({"query": "", "offset": 0, "limit": 10}),
-            )
-            .await;
+        let ok = app.list_users(&second.access, "", 0, 10).await;
         assert_eq!(ok.status, StatusCode::OK);
         sqlx::query("UPDATE users SET role = 'user' WHERE email = 'second@example.com'")
             .execute(app.pool())
             .await
             .unwrap();
-        let demoted = app
-            .post_bearer(
-                "/api/admin/users",
-                &second.access,
-                json!({"query": "", "offset": 0, "limit": 10}),
-            )
-            .await;
+        let demoted = app.list_users(&second.access, "", 0, 10).await;
         assert_eq!(
             demoted.status,
             StatusCode::FORBIDDEN,
@@ -163,25 +106,13 @@ both_engines!(
         .execute(app.pool())
         .await
         .unwrap();
-        let disabled = app
-            .post_bearer(
-                "/api/admin/users",
-                &second.access,
-                json!({"query": "", "offset": 0, "limit": 10}),
-            )
-            .await;
+        let disabled = app.list_users(&second.access, "", 0, 10).await;
         assert_eq!(
             disabled.status,
             StatusCode::FORBIDDEN,
             "a disabled admin is refused even with a live token"
         );
-        let me = app
-            .post_bearer(
-                "/api/admin/set_disabled",
-                &root.access,
-                json!({"user_id": root.user_id, "disabled": true}),
-            )
-            .await;
+        let me = app.set_disabled(&root.access, &root.user_id, true).await;
         assert_eq!(
             me.status,
             StatusCode::BAD_REQUEST,
@@ -213,12 +144,6 @@ async fn admin_bootstrap_from_the_environment_creates_the_admin() {
     .await
     .unwrap();
     let admin = app.login("boot@example.com").await;
-    let r = app
-        .post_bearer(
-            "/api/admin/users",
-            &admin.access,
-            json!({"query": "", "offset": 0, "limit": 10}),
-        )
-        .await;
+    let r = app.list_users(&admin.access, "", 0, 10).await;
     assert_eq!(r.status, StatusCode::OK);
 }

@@ -1,5 +1,6 @@
 //! Admin accounts are created, never taken over: the env bootstrap leaves an existing account
-//! alone, and the deliberate CLI paths end every session of the account (issue 7, H2).
+//! alone, and the deliberate CLI paths end every session of the account (SECURITY.md, "The
+//! security review's findings (issue 7)", item 2).
 
 use http::StatusCode;
 use serde_json::json;
@@ -49,13 +50,7 @@ both_engines!(
             .as_str()
             .unwrap()
             .to_owned();
-        let admin = restarted
-            .post_bearer(
-                "/api/admin/users",
-                &token,
-                json!({"query": "", "offset": 0, "limit": 10}),
-            )
-            .await;
+        let admin = restarted.list_users(&token, "", 0, 10).await;
         assert_eq!(admin.status, StatusCode::FORBIDDEN);
         // Neither was the password reset.
         assert_eq!(
@@ -144,22 +139,18 @@ both_engines!(
         );
         assert_eq!(refreshed.json()["reason"], "promoted_to_admin");
         assert_eq!(
-            app.post_bearer("/api/sessions/list", &attacker.access, json!({}))
-                .await
-                .status,
+            app.list_sessions(&attacker.access).await.status,
             StatusCode::UNAUTHORIZED,
             "the old access token died too"
         );
         // The owner, signing in with the password, sees why the old session ended.
         let owner =
             Signin::from(login_with(&app, "future-admin@example.com", ATTACKER_PASSWORD).await);
-        let sessions = app
-            .post_bearer("/api/sessions/list", &owner.access, json!({}))
-            .await
-            .json();
+        let sessions = app.sessions(&owner.access).await;
         assert_eq!(
-            sessions["ended"][0]["reason"], "promoted_to_admin",
-            "{sessions}"
+            wire(&sessions.ended[0].reason),
+            "promoted_to_admin",
+            "{sessions:?}"
         );
         let events = app
             .post_bearer("/api/account/events", &owner.access, json!({}))

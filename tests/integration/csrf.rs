@@ -1,4 +1,5 @@
-//! Cross-site request forgery and transport rules (SECURITY.md section C).
+//! Cross-site request forgery and transport rules (SECURITY.md, "C. Cookies, CSRF, fixation";
+//! the oversized and malformed bodies are attacks 41 and 43 of "E. Login and passwords").
 
 use axum::body::Body;
 use http::{Request, StatusCode};
@@ -26,10 +27,7 @@ both_engines!(
             ] {
                 let request = Request::post(*path)
                     .header("content-type", content_type)
-                    .header(
-                        "cookie",
-                        format!("__Host-latchkey-refresh={}", alice.refresh),
-                    )
+                    .header("cookie", cookie_header(&alice.refresh))
                     .body(Body::from("email=a%40b.c&password=xxxxxxxxx"))
                     .unwrap();
                 let r = app.send(request).await;
@@ -53,7 +51,7 @@ both_engines!(
     foreign_origins_and_cross_site_fetches_are_refused_with_403,
     |app: TestApp| async move {
         let alice = app.register("alice@example.com").await;
-        let cookie = format!("__Host-latchkey-refresh={}", alice.refresh);
+        let cookie = cookie_header(&alice.refresh);
         for path in COOKIE_ENDPOINTS {
             let evil = app
                 .post_with(
@@ -87,10 +85,7 @@ both_engines!(
         let alice = app.register("alice@example.com").await;
         for path in COOKIE_ENDPOINTS {
             let request = Request::get(path)
-                .header(
-                    "cookie",
-                    format!("__Host-latchkey-refresh={}", alice.refresh),
-                )
+                .header("cookie", cookie_header(&alice.refresh))
                 .body(Body::empty())
                 .unwrap();
             let r = app.send(request).await;

@@ -1,6 +1,7 @@
 use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use crate::both_engines;
 use crate::support::*;
 
 fn kid_of(token: &str) -> String {
@@ -15,62 +16,51 @@ fn kid_of(token: &str) -> String {
     header["kid"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
-async fn signing_keys_rotate_on_sqlite() {
-    key_rotation(Engine::Sqlite).await;
-}
+// The old key stays published until its tokens have expired; a new key is published before
+// it signs anything.
+both_engines!(
+    signing_keys_rotate,
+    &[("LATCHKEY_KEY_ROTATION", "1200")],
+    |app: TestApp| async move {
+        let alice = app.register("keys@example.com").await;
+        let old_kid = kid_of(&alice.access);
+        let now = || app.clock_now();
 
-#[tokio::test]
-async fn signing_keys_rotate_on_postgres() {
-    key_rotation(Engine::Postgres).await;
-}
+        // Close to the end of the key's signing life, the next key is created and published first.
+        app.clock.advance(1200 - 200);
+        app.state.auth.sync_keys(now()).await.unwrap();
+        let jwks: Value = app.state.auth.jwks().parse().unwrap();
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
+        let still_old = app.login("keys@example.com").await;
+        assert_eq!(
+            kid_of(&still_old.access),
+            old_kid,
+            "a fresh key does not sign before every instance knows it"
+        );
 
-/// The old key stays published until its tokens have expired; a new key is published before
-/// it signs anything.
-async fn key_rotation(engine: Engine) {
-    let Some(app) = TestApp::spawn_with(engine, &[("LATCHKEY_KEY_ROTATION", "1200")]).await else {
-        return;
-    };
-    let alice = app.register("keys@example.com").await;
-    let old_kid = kid_of(&alice.access);
-    let now = || app.clock_now();
+        // After the pre-publication delay the new key signs; tokens of the old one still verify.
+        app.clock.advance(100);
+        app.state.auth.sync_keys(now()).await.unwrap();
+        let fresh = app.login("keys@example.com").await;
+        assert_ne!(kid_of(&fresh.access), old_kid);
+        assert_eq!(
+            app.list_sessions(&still_old.access).await.status,
+            StatusCode::OK
+        );
 
-    // Close to the end of the key's signing life, the next key is created and published first.
-    app.clock.advance(1200 - 200);
-    app.state.auth.sync_keys(now()).await.unwrap();
-    let jwks: Value = app.state.auth.jwks().parse().unwrap();
-    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2);
-    let still_old = app.login("keys@example.com").await;
-    assert_eq!(
-        kid_of(&still_old.access),
-        old_kid,
-        "a fresh key does not sign before every instance knows it"
-    );
-
-    // After the pre-publication delay the new key signs; tokens of the old one still verify.
-    app.clock.advance(100);
-    app.state.auth.sync_keys(now()).await.unwrap();
-    let fresh = app.login("keys@example.com").await;
-    assert_ne!(kid_of(&fresh.access), old_kid);
-    assert_eq!(
-        app.post_bearer("/api/sessions/list", &still_old.access, json!({}))
-            .await
-            .status,
-        StatusCode::OK
-    );
-
-    // Once every token of the old key has expired, the key is no longer published.
-    app.clock.advance(100 + 600 + 61);
-    app.state.auth.sync_keys(now()).await.unwrap();
-    let jwks: Value = app.state.auth.jwks().parse().unwrap();
-    let kids: Vec<_> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(!kids.contains(&old_kid), "{kids:?}");
-}
+        // Once every token of the old key has expired, the key is no longer published.
+        app.clock.advance(100 + 600 + 61);
+        app.state.auth.sync_keys(now()).await.unwrap();
+        let jwks: Value = app.state.auth.jwks().parse().unwrap();
+        let kids: Vec<_> = jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(!kids.contains(&old_kid), "{kids:?}");
+    }
+);
 
 #[test]
 fn cli_creates_an_admin_from_stdin() {

@@ -1,5 +1,6 @@
 //! Password-hash writes are compare-and-swap, and a password change re-checks the caller's
-//! session under the user's lock (issue 7, M3).
+//! session under the user's lock (SECURITY.md, "The security review's findings (issue 7)",
+//! item 5).
 
 use http::StatusCode;
 use serde_json::json;

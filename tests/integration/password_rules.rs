@@ -69,9 +69,7 @@ both_engines!(
         }
         // Refusals changed nothing: the other device is still signed in, the password stands.
         assert_eq!(
-            app.post_bearer("/api/sessions/list", &other.access, json!({}))
-                .await
-                .status,
+            app.list_sessions(&other.access).await.status,
             StatusCode::OK
         );
         let again = app

@@ -1,5 +1,6 @@
 //! A refresh or login racing a revocation never leaves a live session behind the revocation's
-//! back, on PostgreSQL's READ COMMITTED as on SQLite (issue 7, L3).
+//! back, on PostgreSQL's READ COMMITTED as on SQLite (SECURITY.md, "The security review's
+//! findings (issue 7)", items 8 and 9).
 
 use std::time::Duration;
 
@@ -107,11 +108,7 @@ both_engines!(
         .await
         .unwrap();
 
-        let force = app.post_bearer(
-            "/api/admin/force_logout",
-            &admin.access,
-            json!({"user_id": victim.user_id}),
-        );
+        let force = app.force_logout(&admin.access, &victim.user_id);
         let commit_later = async {
             until_someone_waits_for_a_lock(&app).await;
             commit(login).await;
@@ -142,11 +139,7 @@ both_engines!(
             let sid = claims(&device.access)["sid"].as_str().unwrap().to_owned();
             let (refreshed, revoked) = futures::join!(
                 app.refresh(&device.refresh),
-                app.post_bearer(
-                    "/api/sessions/revoke",
-                    &victim.access,
-                    json!({"session_id": sid}),
-                )
+                app.revoke(&victim.access, &sid)
             );
             assert_eq!(
                 revoked.status,
@@ -172,9 +165,7 @@ both_engines!(
                     "round {round}: the rotated token outlived the revocation"
                 );
                 assert_eq!(
-                    app.post_bearer("/api/sessions/list", &token, json!({}))
-                        .await
-                        .status,
+                    app.list_sessions(&token).await.status,
                     StatusCode::UNAUTHORIZED,
                     "round {round}: the new access token outlived the revocation"
                 );
@@ -187,11 +178,7 @@ both_engines!(
                     "/api/auth/login",
                     json!({"email": "loop-victim@example.com", "password": PASSWORD}),
                 ),
-                app.post_bearer(
-                    "/api/admin/force_logout",
-                    &admin.access,
-                    json!({"user_id": victim.user_id}),
-                )
+                app.force_logout(&admin.access, &victim.user_id)
             );
             assert_eq!(
                 forced.status,

@@ -28,30 +28,22 @@ both_engines!(
         assert_eq!(replay.code(), "refresh_reused");
         // The whole session died: the newest token too, and its access tokens.
         assert_eq!(app.refresh(&next).await.code(), "refresh_reused");
-        let list = app
-            .post_bearer("/api/sessions/list", &alice.access, json!({}))
-            .await;
+        let list = app.list_sessions(&alice.access).await;
         assert_eq!(list.status, StatusCode::UNAUTHORIZED);
         assert_eq!(list.code(), "session_revoked");
         // And the user can see why.
         let fresh = app.login("alice@example.com").await;
-        let sessions = app
-            .post_bearer("/api/sessions/list", &fresh.access, json!({}))
-            .await
-            .json();
+        let sessions = app.sessions(&fresh.access).await;
         assert_eq!(
-            sessions["ended"][0]["reason"], "refresh_reused",
-            "{sessions}"
+            wire(&sessions.ended[0].reason),
+            "refresh_reused",
+            "{sessions:?}"
         );
-        let events = app
-            .post_bearer("/api/account/events", &fresh.access, json!({}))
-            .await
-            .json();
-        assert!(events["events"]
-            .as_array()
-            .unwrap()
+        let events = app.events(&fresh.access).await;
+        assert!(events
+            .events
             .iter()
-            .any(|e| e["kind"] == "refresh_reused"));
+            .any(|e| wire(&e.kind) == "refresh_reused"));
     }
 );
 
@@ -130,11 +122,12 @@ both_engines!(idle_sessions_expire, |app: TestApp| async move {
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
     assert_eq!(late.code(), "session_expired");
     let fresh = app.login("idle@example.com").await;
-    let sessions = app
-        .post_bearer("/api/sessions/list", &fresh.access, json!({}))
-        .await
-        .json();
-    assert_eq!(sessions["ended"][0]["reason"], "idle_expired", "{sessions}");
+    let sessions = app.sessions(&fresh.access).await;
+    assert_eq!(
+        wire(&sessions.ended[0].reason),
+        "idle_expired",
+        "{sessions:?}"
+    );
 });
 
 both_engines!(
@@ -163,13 +156,11 @@ both_engines!(
         let r = app.refresh(&token).await;
         assert_eq!(r.code(), "session_expired");
         let fresh = app.login("abs@example.com").await;
-        let sessions = app
-            .post_bearer("/api/sessions/list", &fresh.access, json!({}))
-            .await
-            .json();
+        let sessions = app.sessions(&fresh.access).await;
         assert_eq!(
-            sessions["ended"][0]["reason"], "lifetime_expired",
-            "{sessions}"
+            wire(&sessions.ended[0].reason),
+            "lifetime_expired",
+            "{sessions:?}"
         );
     }
 );
@@ -204,12 +195,7 @@ both_engines!(
 both_engines!(disabled_user_cannot_refresh, |app: TestApp| async move {
     let admin = app.admin("root@example.com").await;
     let user = app.register("ivan@example.com").await;
-    app.post_bearer(
-        "/api/admin/set_disabled",
-        &admin.access,
-        json!({"user_id": user.user_id, "disabled": true}),
-    )
-    .await;
+    app.set_disabled(&admin.access, &user.user_id, true).await;
     let r = app.refresh(&user.refresh).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.code(), "session_revoked");
@@ -224,7 +210,7 @@ both_engines!(
             .post_with(
                 "/api/auth/login",
                 json!({"email": "judy@example.com", "password": PASSWORD}),
-                &[("cookie", &format!("__Host-latchkey-refresh={planted}"))],
+                &[("cookie", &cookie_header(&planted))],
             )
             .await;
         assert_ne!(login.refresh_cookie().unwrap(), planted);

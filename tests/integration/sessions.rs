@@ -10,27 +10,21 @@ both_engines!(
         let a = app.register("alice@example.com").await;
         let b = app.login("alice@example.com").await;
         app.register("other@example.com").await;
-        let list = app
-            .post_bearer("/api/sessions/list", &a.access, json!({}))
-            .await;
-        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
-        let sessions = list.json()["sessions"].as_array().unwrap().clone();
+        let sessions = app.sessions(&a.access).await.sessions;
         assert_eq!(sessions.len(), 2, "only the caller's sessions");
-        let current: Vec<_> = sessions.iter().filter(|s| s["current"] == true).collect();
+        let current: Vec<_> = sessions.iter().filter(|s| s.current).collect();
         assert_eq!(current.len(), 1);
         // `a` signed in first, so by recency it would be last: the current device leads.
-        assert_eq!(
-            sessions[0]["current"], true,
-            "the current device is listed first"
-        );
-        assert_eq!(sessions[0]["device"], "Firefox on Linux");
-        assert_eq!(sessions[0]["ip"], "203.0.113.7");
-        assert_eq!(sessions[0]["user_agent"], UA_FIREFOX);
-        for field in ["created_at", "last_active_at", "expires_at"] {
-            assert!(
-                sessions[0][field].as_i64().unwrap() > 1_700_000_000,
-                "{field}"
-            );
+        assert!(sessions[0].current, "the current device is listed first");
+        assert_eq!(sessions[0].device, "Firefox on Linux");
+        assert_eq!(sessions[0].ip, PROXY_PEER);
+        assert_eq!(sessions[0].user_agent, UA_FIREFOX);
+        for (field, at) in [
+            ("created_at", sessions[0].created_at),
+            ("last_active_at", sessions[0].last_active_at),
+            ("expires_at", sessions[0].expires_at),
+        ] {
+            assert!(at > 1_700_000_000, "{field}");
         }
         let _ = b;
     }
@@ -41,38 +35,18 @@ both_engines!(
     |app: TestApp| async move {
         let a = app.register("alice@example.com").await;
         let b = app.login("alice@example.com").await;
-        let list = app
-            .post_bearer("/api/sessions/list", &a.access, json!({}))
-            .await
-            .json();
-        let b_id = list["sessions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["current"] == false)
-            .unwrap()["id"]
-            .clone();
-        let r = app
-            .post_bearer(
-                "/api/sessions/revoke",
-                &a.access,
-                json!({"session_id": b_id}),
-            )
-            .await;
+        let list = app.sessions(&a.access).await;
+        let b_session = list.sessions.iter().find(|s| !s.current).unwrap();
+        let r = app.revoke(&a.access, &b_session.id).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let denied = app
-            .post_bearer("/api/sessions/list", &b.access, json!({}))
-            .await;
+        let denied = app.list_sessions(&b.access).await;
         assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
         assert_eq!(denied.code(), "session_revoked");
         assert_eq!(app.refresh(&b.refresh).await.code(), "session_revoked");
         // A still works, and sees why B ended.
-        let list = app
-            .post_bearer("/api/sessions/list", &a.access, json!({}))
-            .await
-            .json();
-        assert_eq!(list["sessions"].as_array().unwrap().len(), 1);
-        assert_eq!(list["ended"][0]["reason"], "user_revoked");
+        let list = app.sessions(&a.access).await;
+        assert_eq!(list.sessions.len(), 1);
+        assert_eq!(wire(&list.ended[0].reason), "user_revoked");
     }
 );
 
@@ -81,42 +55,18 @@ both_engines!(
     |app: TestApp| async move {
         let mallory = app.register("mallory@example.com").await;
         let victim = app.register("victim@example.com").await;
-        let victim_sessions = app
-            .post_bearer("/api/sessions/list", &victim.access, json!({}))
-            .await
-            .json();
-        let victim_id = victim_sessions["sessions"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let victim_sessions = app.sessions(&victim.access).await;
+        let victim_id = &victim_sessions.sessions[0].id;
 
-        let idor = app
-            .post_bearer(
-                "/api/sessions/revoke",
-                &mallory.access,
-                json!({"session_id": victim_id}),
-            )
-            .await;
+        let idor = app.revoke(&mallory.access, victim_id).await;
         let unknown = app
-            .post_bearer(
-                "/api/sessions/revoke",
-                &mallory.access,
-                json!({"session_id": uuid::Uuid::now_v7().to_string()}),
-            )
+            .revoke(&mallory.access, &uuid::Uuid::now_v7().to_string())
             .await;
-        let junk = app
-            .post_bearer(
-                "/api/sessions/revoke",
-                &mallory.access,
-                json!({"session_id": "' OR 1=1 --"}),
-            )
-            .await;
+        let junk = app.revoke(&mallory.access, "' OR 1=1 --").await;
         assert_eq!(idor.status, StatusCode::NOT_FOUND);
         assert_eq!((idor.status, &idor.body), (unknown.status, &unknown.body));
         assert_eq!((idor.status, &idor.body), (junk.status, &junk.body));
-        let still = app
-            .post_bearer("/api/sessions/list", &victim.access, json!({}))
-            .await;
+        let still = app.list_sessions(&victim.access).await;
         assert_eq!(still.status, StatusCode::OK, "victim stays signed in");
         assert_eq!(app.refresh(&victim.refresh).await.status, StatusCode::OK);
     }
@@ -132,17 +82,10 @@ both_engines!(
             .post_bearer("/api/sessions/revoke_others", &a.access, json!({}))
             .await;
         assert_eq!(r.json()["revoked"], 2);
-        assert_eq!(
-            app.post_bearer("/api/sessions/list", &a.access, json!({}))
-                .await
-                .status,
-            StatusCode::OK
-        );
+        assert_eq!(app.list_sessions(&a.access).await.status, StatusCode::OK);
         for other in [&b, &c] {
             assert_eq!(
-                app.post_bearer("/api/sessions/list", &other.access, json!({}))
-                    .await
-                    .status,
+                app.list_sessions(&other.access).await.status,
                 StatusCode::UNAUTHORIZED
             );
             assert_eq!(app.refresh(&other.refresh).await.code(), "session_revoked");
@@ -162,7 +105,7 @@ both_engines!(
                 json!({}),
                 &[
                     ("authorization", &format!("Bearer {}", a.access)),
-                    ("cookie", &format!("__Host-latchkey-refresh={}", a.refresh)),
+                    ("cookie", &cookie_header(&a.refresh)),
                 ],
             )
             .await;
@@ -175,9 +118,7 @@ both_engines!(
         );
         for device in [&a, &b] {
             assert_eq!(
-                app.post_bearer("/api/sessions/list", &device.access, json!({}))
-                    .await
-                    .status,
+                app.list_sessions(&device.access).await.status,
                 StatusCode::UNAUTHORIZED
             );
             let refreshed = app.refresh(&device.refresh).await;
@@ -213,18 +154,11 @@ both_engines!(
         .await;
         assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
         assert_eq!(
-            app.post_bearer("/api/sessions/list", &b.access, json!({}))
-                .await
-                .status,
+            app.list_sessions(&b.access).await.status,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(app.refresh(&b.refresh).await.code(), "session_revoked");
-        assert_eq!(
-            app.post_bearer("/api/sessions/list", &a.access, json!({}))
-                .await
-                .status,
-            StatusCode::OK
-        );
+        assert_eq!(app.list_sessions(&a.access).await.status, StatusCode::OK);
         let old = app
             .post(
                 "/api/auth/login",
@@ -239,16 +173,8 @@ both_engines!(
             )
             .await;
         assert_eq!(new.status, StatusCode::OK);
-        let events = app
-            .post_bearer("/api/account/events", &a.access, json!({}))
-            .await
-            .json();
-        let kinds: Vec<_> = events["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["kind"].as_str().unwrap().to_owned())
-            .collect();
+        let events = app.events(&a.access).await.events;
+        let kinds: Vec<_> = events.iter().map(|e| wire(&e.kind)).collect();
         assert!(kinds.contains(&"password_changed".to_owned()), "{kinds:?}");
     }
 );

@@ -1,31 +1,35 @@
 //! Test support: a fresh database per test (a temporary SQLite file, or a new PostgreSQL
-//! database), the real router driven with `oneshot`, and small HTTP helpers.
+//! database), the real router driven with `oneshot`, and small HTTP helpers, some of them typed
+//! with the contract's own DTOs (`app::api`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::api::{AdminUsersResponse, EventsResponse, SessionsResponse};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::Router;
+use axum::{Extension, Router};
 use http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use latchkey::auth::clock::ManualClock;
 use latchkey::config::Config;
 use latchkey::startup::{self, AppState};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+/// The refresh cookie's name, from the transport layer that sets it. The literal name is part of
+/// the contract and is pinned once, in `auth_flow::refresh_cookie_attributes_are_exact`.
+pub use app::api::transport::REFRESH_COOKIE;
+/// The server's own engine enum: what `TestApp::engine` reports and `both_engines!` runs on.
+pub use latchkey::db::Engine;
 
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const UA_FIREFOX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
 
 /// A database that lives as long as the test.
 pub struct TestDb {
@@ -173,7 +177,11 @@ impl TestApp {
         let state =
             startup::build_state_with_clock(config, leptos_options(), Arc::new(clock.clone()))
                 .await?;
-        let router = startup::router(state.clone());
+        // What `into_make_service_with_connect_info` gives the real server: every request comes
+        // from `PROXY_PEER`. The server reads the `ConnectInfo` extension itself (see
+        // `src/http/request_meta.rs`), which axum's `MockConnectInfo` does not provide.
+        let peer = SocketAddr::new(PROXY_PEER.parse().expect("PROXY_PEER is an IP"), 40_000);
+        let router = startup::router(state.clone()).layer(Extension(ConnectInfo(peer)));
         Ok(Self {
             router,
             state,
@@ -189,11 +197,7 @@ impl TestApp {
     }
 
     pub fn engine(&self) -> Engine {
-        if self.db.url.starts_with("postgres") {
-            Engine::Postgres
-        } else {
-            Engine::Sqlite
-        }
+        self.state.db.engine
     }
 
     pub fn database_url(&self) -> &str {
@@ -201,10 +205,6 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let mut request = request;
-        request
-            .extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40_000))));
         let response = self
             .router
             .clone()
@@ -277,12 +277,8 @@ impl TestApp {
     }
 
     pub async fn post_cookie(&self, path: &str, refresh: &str) -> TestResponse {
-        self.post_with(
-            path,
-            json!({}),
-            &[("cookie", &format!("__Host-latchkey-refresh={refresh}"))],
-        )
-        .await
+        self.post_with(path, json!({}), &[("cookie", &cookie_header(refresh))])
+            .await
     }
 
     pub async fn register(&self, email: &str) -> Signin {
@@ -339,9 +335,129 @@ impl TestApp {
     pub fn pool(&self) -> &sqlx::AnyPool {
         &self.state.db.pool
     }
+
+    /// `/api/sessions/list` with `access` as the bearer token, as it answers.
+    pub async fn list_sessions(&self, access: &str) -> TestResponse {
+        self.post_bearer("/api/sessions/list", access, json!({}))
+            .await
+    }
+
+    /// The caller's live and recently ended sessions (the call must succeed).
+    pub async fn sessions(&self, access: &str) -> SessionsResponse {
+        self.list_sessions(access).await.dto()
+    }
+
+    /// `/api/sessions/revoke` of one session of the caller's (or anyone's: the server decides).
+    pub async fn revoke(
+        &self,
+        access: &str,
+        session_id: &(impl Serialize + ?Sized),
+    ) -> TestResponse {
+        self.post_bearer(
+            "/api/sessions/revoke",
+            access,
+            json!({"session_id": session_id}),
+        )
+        .await
+    }
+
+    /// The caller's security events (the call must succeed).
+    pub async fn events(&self, access: &str) -> EventsResponse {
+        self.post_bearer("/api/account/events", access, json!({}))
+            .await
+            .dto()
+    }
+
+    /// `/api/admin/users`: one page of the user search, as it answers.
+    pub async fn list_users(
+        &self,
+        access: &str,
+        query: &str,
+        offset: i64,
+        limit: i64,
+    ) -> TestResponse {
+        self.post_bearer(
+            "/api/admin/users",
+            access,
+            json!({"query": query, "offset": offset, "limit": limit}),
+        )
+        .await
+    }
+
+    /// One page of the admin's user search (the call must succeed).
+    pub async fn admin_users(
+        &self,
+        access: &str,
+        query: &str,
+        offset: i64,
+        limit: i64,
+    ) -> AdminUsersResponse {
+        self.list_users(access, query, offset, limit).await.dto()
+    }
+
+    /// A user's sessions as an admin sees them (the call must succeed).
+    pub async fn admin_user_sessions(
+        &self,
+        access: &str,
+        user_id: &(impl Serialize + ?Sized),
+    ) -> SessionsResponse {
+        self.post_bearer(
+            "/api/admin/user_sessions",
+            access,
+            json!({"user_id": user_id}),
+        )
+        .await
+        .dto()
+    }
+
+    /// `/api/admin/force_logout` of every session of a user, as it answers.
+    pub async fn force_logout(
+        &self,
+        access: &str,
+        user_id: &(impl Serialize + ?Sized),
+    ) -> TestResponse {
+        self.post_bearer(
+            "/api/admin/force_logout",
+            access,
+            json!({"user_id": user_id}),
+        )
+        .await
+    }
+
+    /// `/api/admin/set_disabled`, as it answers.
+    pub async fn set_disabled(
+        &self,
+        access: &str,
+        user_id: &(impl Serialize + ?Sized),
+        disabled: bool,
+    ) -> TestResponse {
+        self.post_bearer(
+            "/api/admin/set_disabled",
+            access,
+            json!({"user_id": user_id, "disabled": disabled}),
+        )
+        .await
+    }
 }
 
-/// The address every test request comes from (see `TestApp::send`).
+/// A `Cookie` header value carrying a refresh token.
+pub fn cookie_header(refresh: &str) -> String {
+    format!("{REFRESH_COOKIE}={refresh}")
+}
+
+/// A DTO field as it travels on the wire: a JSON string's value, or the JSON text of anything
+/// else (`null`, a number). Compare codes and ids through it, e.g.
+/// `assert_eq!(wire(&ended.reason), "admin_forced")`, so the test reads the contract whether
+/// the Rust field is a `String`, a serde enum or an id newtype.
+pub fn wire<T: Serialize + ?Sized>(value: &T) -> String {
+    match serde_json::to_value(value).expect("DTO fields serialize") {
+        Value::String(text) => text,
+        other => other.to_string(),
+    }
+}
+
+/// The address every test request comes from: `TestApp::start` gives it to every request as
+/// the connection's peer.
 pub const PROXY_PEER: &str = "203.0.113.7";
 /// Settings that make the test peer a trusted proxy, so `X-Forwarded-For` picks the client.
 pub const BEHIND_PROXY: (&str, &str) = ("LATCHKEY_TRUSTED_PROXIES", PROXY_PEER);
@@ -391,6 +507,13 @@ impl TestResponse {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
+    /// The body as one of the contract's DTOs; fails (showing the body) unless the status is 200.
+    pub fn dto<T: DeserializeOwned>(&self) -> T {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not a {} ({e}): {}", std::any::type_name::<T>(), self.body))
+    }
+
     pub fn code(&self) -> String {
         self.json()["code"].as_str().unwrap_or_default().to_owned()
     }
@@ -406,7 +529,8 @@ impl TestResponse {
     /// The refresh token in this response's `Set-Cookie`, if any (empty when cleared).
     pub fn refresh_cookie(&self) -> Option<String> {
         self.set_cookies().iter().find_map(|c| {
-            c.strip_prefix("__Host-latchkey-refresh=")
+            c.strip_prefix(REFRESH_COOKIE)
+                .and_then(|rest| rest.strip_prefix('='))
                 .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
         })
     }
@@ -440,24 +564,35 @@ impl From<TestResponse> for Signin {
     }
 }
 
-/// Runs a test body on SQLite and, where reachable, PostgreSQL.
+/// Runs a test body on SQLite and, where reachable, PostgreSQL, as `name::sqlite` and
+/// `name::postgres`. `both_engines!(name, &[("VAR", "value")], body)` starts the app with those
+/// settings (`TestApp::spawn_with`).
 #[macro_export]
 macro_rules! both_engines {
-    ($name:ident, $body:expr) => {
+    ($name:ident, $body:expr $(,)?) => {
+        $crate::both_engines!($name, &[], $body);
+    };
+    ($name:ident, $overrides:expr, $body:expr $(,)?) => {
         mod $name {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                if let Some(app) =
-                    $crate::support::TestApp::spawn($crate::support::Engine::Sqlite).await
+                if let Some(app) = $crate::support::TestApp::spawn_with(
+                    $crate::support::Engine::Sqlite,
+                    $overrides,
+                )
+                .await
                 {
                     ($body)(app).await;
                 }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                if let Some(app) =
-                    $crate::support::TestApp::spawn($crate::support::Engine::Postgres).await
+                if let Some(app) = $crate::support::TestApp::spawn_with(
+                    $crate::support::Engine::Postgres,
+                    $overrides,
+                )
+                .await
                 {
                     ($body)(app).await;
                 }

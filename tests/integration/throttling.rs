@@ -1,5 +1,6 @@
 //! Failed sign-ins are throttled per account without locking the owner out; clients are keyed by
-//! network; proxies are believed only when listed; the argon2 queue is bounded (issue 7, M5/L2).
+//! network; proxies are believed only when listed; the argon2 queue is bounded (SECURITY.md,
+//! "The security review's findings (issue 7)", items 6 and 7, and attacks 39 and 42).
 
 use http::StatusCode;
 use serde_json::json;

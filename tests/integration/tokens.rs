@@ -1,4 +1,5 @@
-//! Attacks on the bearer check (SECURITY.md section A). Each forged token must answer 401.
+//! Attacks on the bearer check (SECURITY.md, "A. Access tokens"). Each forged token must answer
+//! 401.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
