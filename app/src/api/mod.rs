@@ -1,4 +1,4 @@
-//! Server functions of the public HTTP contract (DESIGN.md). They do transport only: cookies,
+//! Server functions of the public HTTP contract (README, "HTTP API"). They do transport only: cookies,
 //! statuses and calling the `AuthBackend` the server provides.
 
 pub mod client;
