@@ -210,7 +210,7 @@ impl AuthService {
             }
             // Under the user's row lock: a session revoked meanwhile cannot change the password.
             let caller = store::sessions::get(&mut *tx, &who.session_id).await?;
-            if !caller.is_some_and(|s| matches!(self.liveness(&s, now), Liveness::Alive)) {
+            if !caller.is_some_and(|s| matches!(Liveness::of(&s, now), Liveness::Alive)) {
                 return Err(AuthError::SessionRevoked);
             }
             self.event(&user.id, EventKind::PasswordChanged, now)
@@ -230,8 +230,7 @@ impl AuthService {
             } else {
                 Vec::new()
             };
-            tx.commit().await?;
-            self.forget_sessions(&ended, now);
+            self.commit_revoking(tx, &ended, now).await?;
             return Ok(ended.len() as u64);
         }
         Err(AuthError::WrongCurrentPassword)
@@ -300,8 +299,7 @@ impl AuthService {
                 now,
             )
             .await?;
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
+        self.commit_revoking(tx, &ended, now).await?;
         self.revocations.revoke_user_tokens_before(&user.id, now);
         Ok(AccountChange {
             id: user.id,
@@ -337,8 +335,7 @@ impl AuthService {
                 now,
             )
             .await?;
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
+        self.commit_revoking(tx, &ended, now).await?;
         self.revocations.revoke_user_tokens_before(&user.id, now);
         Ok(AccountChange {
             id: user.id,

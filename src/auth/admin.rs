@@ -29,7 +29,7 @@ impl AuthService {
         match session {
             Some(s)
                 if s.user_id == who.user_id
-                    && matches!(self.liveness(&s, self.now()), Liveness::Alive) =>
+                    && matches!(Liveness::of(&s, self.now()), Liveness::Alive) =>
             {
                 Ok(())
             }
@@ -99,8 +99,7 @@ impl AuthService {
                 now,
             )
             .await?;
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
+        self.commit_revoking(tx, &ended, now).await?;
         self.revocations.revoke_user_tokens_before(&user_id, now);
         Ok(ended.len() as u64)
     }
@@ -143,8 +142,7 @@ impl AuthService {
         } else {
             Vec::new()
         };
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
+        self.commit_revoking(tx, &ended, now).await?;
         if disabled {
             self.revocations.revoke_user_tokens_before(&user_id, now);
         }

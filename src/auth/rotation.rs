@@ -13,7 +13,7 @@ use super::device::ClientInfo;
 use super::domain::{new_id, RevokeReason};
 use super::error::AuthError;
 use super::refresh_tokens::RefreshToken;
-use super::service::{AuthService, Issued, Liveness};
+use super::service::{AuthService, Issued, Liveness, Tx};
 use contract::EventKind;
 
 /// How many times one parent's successor is handed out again. Tabs and retries of one browser
@@ -54,7 +54,7 @@ impl AuthService {
         let user = store::users::by_id(&mut *tx, &session.user_id)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
-        match self.liveness(&session, now) {
+        match Liveness::of(&session, now) {
             Liveness::Alive if user.disabled_at.is_none() => {}
             Liveness::Alive => return Err(AuthError::AccountDisabled),
             Liveness::Revoked(reason) => return Err(revoked_error(reason)),
@@ -64,8 +64,8 @@ impl AuthService {
                     RevokeReason::expiry(session.idle_expires_at, session.absolute_expires_at, now);
                 self.revoke_one(&mut tx, &session, reason, None, now)
                     .await?;
-                tx.commit().await?;
-                self.forget_sessions(std::slice::from_ref(&session.id), now);
+                self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
+                    .await?;
                 return Err(AuthError::SessionExpired);
             }
         }
@@ -106,7 +106,7 @@ impl AuthService {
     /// The presented token was already used.
     async fn replay(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        mut tx: Tx,
         token: RefreshToken,
         digest: &[u8],
         client: &ClientInfo,
@@ -121,7 +121,7 @@ impl AuthService {
         let user = store::users::by_id(&mut *tx, &session.user_id)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
-        match self.liveness(&session, now) {
+        match Liveness::of(&session, now) {
             Liveness::Alive if user.disabled_at.is_none() => {}
             Liveness::Alive => return Err(AuthError::AccountDisabled),
             Liveness::Revoked(reason) => return Err(revoked_error(reason)),
@@ -165,7 +165,7 @@ impl AuthService {
     /// session ends. The event records the IP and device of the replay, not of the victim.
     async fn end_as_stolen(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        mut tx: Tx,
         session: &SessionRow,
         client: &ClientInfo,
         now: i64,
@@ -178,8 +178,8 @@ impl AuthService {
             .ip(&client.ip)
             .save(&mut *tx)
             .await?;
-        tx.commit().await?;
-        self.forget_sessions(std::slice::from_ref(&session.id), now);
+        self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
+            .await?;
         tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: session revoked");
         Ok(())
     }
@@ -221,11 +221,12 @@ impl AuthService {
         let revoked = self
             .revoke_one(&mut tx, &session, RevokeReason::Logout, None, now)
             .await?;
-        tx.commit().await?;
-        if revoked {
-            self.forget_sessions(std::slice::from_ref(&session.id), now);
-        }
-        Ok(())
+        let ended: &[String] = if revoked {
+            std::slice::from_ref(&session.id)
+        } else {
+            &[]
+        };
+        self.commit_revoking(tx, ended, now).await
     }
 }
 

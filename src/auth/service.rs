@@ -82,10 +82,32 @@ pub struct AuthService {
     pub(super) throttle: AccountThrottle,
 }
 
+/// A transaction on the pool; every write path runs in one.
+pub(super) type Tx = Transaction<'static, Any>;
+
 pub(super) enum Liveness {
     Alive,
     Revoked(Option<RevokeReason>),
     Expired,
+}
+
+impl Liveness {
+    /// The one place that decides whether a session may still be used (the SQL twin is
+    /// `store::sessions::live`).
+    pub(super) fn of(session: &SessionRow, now: i64) -> Self {
+        if session.revoked_at.is_some() {
+            return Self::Revoked(
+                session
+                    .revoke_reason
+                    .as_deref()
+                    .and_then(RevokeReason::parse),
+            );
+        }
+        if now >= session.expires_at() {
+            return Self::Expired;
+        }
+        Self::Alive
+    }
 }
 
 impl AuthService {
@@ -211,26 +233,10 @@ impl AuthService {
         })
     }
 
-    /// The one place that decides whether a session may still be used.
-    pub(super) fn liveness(&self, session: &SessionRow, now: i64) -> Liveness {
-        if session.revoked_at.is_some() {
-            return Liveness::Revoked(
-                session
-                    .revoke_reason
-                    .as_deref()
-                    .and_then(RevokeReason::parse),
-            );
-        }
-        if now >= session.idle_expires_at || now >= session.absolute_expires_at {
-            return Liveness::Expired;
-        }
-        Liveness::Alive
-    }
-
     /// Creates a session with its first refresh token, inside the caller's transaction.
     pub(super) async fn start_session(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Tx,
         user: &UserRow,
         client: &ClientInfo,
         now: i64,
@@ -273,7 +279,7 @@ impl AuthService {
     ) -> Result<Issued, AuthError> {
         // An access token never outlives its session: after the session's idle or absolute
         // expiry nothing may still be accepted on its behalf.
-        let not_after = session.idle_expires_at.min(session.absolute_expires_at);
+        let not_after = session.expires_at();
         let (access_token, expires_at) = self.tokens.issue(
             &Subject {
                 user_id: &user.id,
@@ -298,10 +304,11 @@ impl AuthService {
         })
     }
 
-    /// Ends one session: database row, revocation list, security event.
+    /// Ends one session: database row and security event; `true` if it was still live, and
+    /// then it must reach `commit_revoking`.
     pub(super) async fn revoke_one(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Tx,
         session: &SessionRow,
         reason: RevokeReason,
         by: Option<&str>,
@@ -322,11 +329,11 @@ impl AuthService {
         Ok(revoked)
     }
 
-    /// Ends every session of a user but `keep`; returns the ids so callers can update memory
-    /// after the transaction commits.
+    /// Ends every session of a user but `keep`; returns the ids for `commit_revoking`.
+    #[must_use = "the ended sessions must reach `commit_revoking`"]
     pub(super) async fn revoke_all(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut Tx,
         user_id: &str,
         keep: Option<&str>,
         reason: RevokeReason,
@@ -356,20 +363,24 @@ impl AuthService {
         Ok(ids)
     }
 
-    /// Call only after the revoking transaction committed.
-    pub(super) fn forget_sessions(&self, ids: &[String], now: i64) {
-        for id in ids {
+    /// Commits a transaction that ended `ended`, then refuses their access tokens in memory.
+    /// Never the other way round: a rollback would leave live sessions refused on this
+    /// instance only. Every path that revokes ends through here.
+    pub(super) async fn commit_revoking(
+        &self,
+        tx: Tx,
+        ended: &[String],
+        now: i64,
+    ) -> Result<(), AuthError> {
+        tx.commit().await?;
+        for id in ended {
             self.revocations.revoke_session(id, now);
         }
+        Ok(())
     }
 
-    /// On SQLite the transaction takes the write lock up front: a deferred transaction that
-    /// reads and then writes fails with SQLITE_BUSY (no waiting) if another writer went first.
-    pub(super) async fn begin(&self) -> Result<Transaction<'static, Any>, AuthError> {
-        Ok(match self.db.engine {
-            crate::db::Engine::Sqlite => self.db.pool.begin_with("BEGIN IMMEDIATE").await?,
-            crate::db::Engine::Postgres => self.db.pool.begin().await?,
-        })
+    pub(super) async fn begin(&self) -> Result<Tx, AuthError> {
+        Ok(self.db.begin_write().await?)
     }
 
     pub(super) fn now(&self) -> i64 {

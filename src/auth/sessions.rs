@@ -35,7 +35,7 @@ impl AuthService {
             .into_iter()
             .map(|s| SessionDto {
                 current: current_session == Some(s.id.as_str()),
-                expires_at: s.idle_expires_at.min(s.absolute_expires_at),
+                expires_at: s.expires_at(),
                 id: s.id,
                 device: s.device,
                 user_agent: s.user_agent,
@@ -69,8 +69,8 @@ impl AuthService {
         };
         self.revoke_one(&mut tx, &session, reason, None, now)
             .await?;
-        tx.commit().await?;
-        self.forget_sessions(std::slice::from_ref(&session.id), now);
+        self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
+            .await?;
         Ok(())
     }
 
@@ -101,8 +101,7 @@ impl AuthService {
         let ended = self
             .revoke_all(&mut tx, &who.user_id, keep, reason, None, now)
             .await?;
-        tx.commit().await?;
-        self.forget_sessions(&ended, now);
+        self.commit_revoking(tx, &ended, now).await?;
         Ok(ended.len() as u64)
     }
 
@@ -113,7 +112,7 @@ impl AuthService {
 }
 
 fn ended_dto(s: SessionRow) -> EndedSessionDto {
-    let expired_at = s.idle_expires_at.min(s.absolute_expires_at);
+    let expired_at = s.expires_at();
     EndedSessionDto {
         ended_at: s.revoked_at.unwrap_or(expired_at),
         reason: s

@@ -16,6 +16,28 @@ pub struct SessionRow {
     pub revoked_by: Option<String>,
 }
 
+impl SessionRow {
+    /// When the session stops being usable if nothing else happens: the earlier of its idle
+    /// and absolute expiry. Computed here and nowhere else.
+    pub fn expires_at(&self) -> i64 {
+        self.idle_expires_at.min(self.absolute_expires_at)
+    }
+}
+
+/// The SQL twin of the engine's `Liveness::of`: a session of table alias `table` is live at
+/// the bound parameter `now` (e.g. `"$2"`). Every query that means "live" uses this.
+pub fn live(table: &str, now: &str) -> String {
+    let prefix = if table.is_empty() {
+        String::new()
+    } else {
+        format!("{table}.")
+    };
+    format!(
+        "{prefix}revoked_at IS NULL AND {prefix}idle_expires_at > {now} \
+         AND {prefix}absolute_expires_at > {now}"
+    )
+}
+
 const COLUMNS: &str =
     "id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at, \
                        user_agent, device, ip, revoked_at, revoke_reason, revoked_by";
@@ -57,9 +79,9 @@ pub async fn active_for_user<'c>(
     now: i64,
 ) -> sqlx::Result<Vec<SessionRow>> {
     sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM sessions
-         WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
-         ORDER BY last_active_at DESC, id DESC"
+        "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND {}
+         ORDER BY last_active_at DESC, id DESC",
+        live("", "$2")
     ))
     .bind(user_id)
     .bind(now)
@@ -142,10 +164,11 @@ pub async fn touch<'c>(
     idle_expires_at: i64,
     ip: &str,
 ) -> sqlx::Result<bool> {
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE sessions SET last_active_at = $2, idle_expires_at = $3, ip = $4
-         WHERE id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2",
-    )
+         WHERE id = $1 AND {}",
+        live("", "$2")
+    ))
     .bind(id)
     .bind(now)
     .bind(idle_expires_at)

@@ -181,14 +181,14 @@ pub async fn search(
     now: i64,
 ) -> sqlx::Result<(Vec<UserSummary>, i64)> {
     let pattern = format!("%{}%", escape_like(&query.trim().to_lowercase()));
-    let users = sqlx::query_as(
+    let users = sqlx::query_as(&format!(
         "SELECT u.id, u.email, u.role, u.disabled_at, u.created_at,
                 (SELECT COUNT(*) FROM sessions s
-                  WHERE s.user_id = u.id AND s.revoked_at IS NULL
-                    AND s.idle_expires_at > $4 AND s.absolute_expires_at > $4) AS active_sessions
+                  WHERE s.user_id = u.id AND {}) AS active_sessions
          FROM users u WHERE u.email LIKE $1 ESCAPE '\\'
          ORDER BY u.created_at DESC, u.id DESC LIMIT $2 OFFSET $3",
-    )
+        super::sessions::live("s", "$4")
+    ))
     .bind(&pattern)
     .bind(limit)
     .bind(offset)
