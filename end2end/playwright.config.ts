@@ -21,7 +21,7 @@ const binary = process.env.LATCHKEY_E2E_BINARY ?? join(root, 'target', 'debug', 
 export const baseURL = `http://127.0.0.1:${process.env.LATCHKEY_E2E_PORT}`;
 export const shortTtlURL = `http://127.0.0.1:${process.env.LATCHKEY_E2E_SHORT_PORT}`;
 export const adminEmail = 'admin@latchkey.test';
-export const adminPassword = 'admin-password-123';
+export const adminPassword = 'seven orange kites drift';
 
 function server(port: string, name: string, extra: Record<string, string>) {
   const origin = `http://127.0.0.1:${port}`;
