@@ -15,20 +15,22 @@ test('the register page explains each refusal as the password is typed, and send
   page.on('request', (r) => { if (r.url().endsWith('/api/auth/register')) registrations += 1; });
   await page.goto('/register');
   await waitForHydration(page);
-  await page.getByLabel('Email').fill(uniqueEmail('kim.lee'));
+  const email = uniqueEmail('kim.lee');
+  await page.getByLabel('Email').fill(email);
   await expect(meter(page)).toBeHidden();
 
   const refusals: [string, RegExp][] = [
-    ['short', /Too weak\. Use at least 8 characters/],
+    ['short', /Use at least 8 characters/],
     ['          ', /cannot be only spaces/],
     ['sunshine', /one of the most common passwords/],
     ['Password123!', /follows a pattern attackers try first/],
     ['aaaaaaaaaaaa', /follows a pattern attackers try first/],
-    ['kim.lee is here', /contains your email address/],
+    [`i am ${email.split('@')[0]}`, /contains your email address/],
   ];
   for (const [password, reason] of refusals) {
     await typePassword(page, 'Password', password);
-    await expect(page.getByTestId('password-problem')).toHaveText(reason);
+    await expect(page.getByTestId('password-problem')).toContainText(reason);
+    await expect(meter(page)).toContainText('Strength: Too weak.');
     await expect(meter(page)).toHaveAttribute('data-level', '0');
     await page.getByRole('button', { name: 'Create account' }).click();
     await expect(page.getByRole('alert')).toContainText(reason);
@@ -69,7 +71,7 @@ test('the account page refuses the current password and the email as they are ty
 
   await typePassword(page, 'New password', PASSWORD);
   await expect(page.getByTestId('password-problem')).toContainText('the same as the current one');
-  await typePassword(page, 'New password', 'trust dana.scully');
+  await typePassword(page, 'New password', `trust ${email.split('@')[0]}`);
   await expect(page.getByTestId('password-problem')).toContainText('contains your email address');
 
   await typePassword(page, 'New password', 'violet lanterns at noon');

@@ -244,7 +244,8 @@ impl AuthService {
         password: &secrecy::SecretString,
     ) -> Result<AdminCreation, AuthError> {
         let email = Email::parse(email)?;
-        let password = NewPassword::parse(password.expose_secret(), for_account(&email))?;
+        // An existing account is answered before the password rules: a deployment whose
+        // bootstrap password predates them must still start.
         if let Some(existing) = store::users::by_email(&self.db.pool, email.as_str()).await? {
             return Ok(AdminCreation::AlreadyExists {
                 id: existing.id,
@@ -252,6 +253,7 @@ impl AuthService {
                 disabled: existing.disabled_at.is_some(),
             });
         }
+        let password = NewPassword::parse(password.expose_secret(), for_account(&email))?;
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
         let user = new_user(&email, hash, Role::Admin, now);

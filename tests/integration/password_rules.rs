@@ -95,6 +95,20 @@ both_engines!(
             "{created:?}"
         );
         app.register("walter@example.com").await;
+        // An existing account is reported before the rules apply: a deployment whose
+        // bootstrap password predates them still starts.
+        let existing = app
+            .state
+            .auth
+            .create_admin("walter@example.com", &weak)
+            .await;
+        assert!(
+            matches!(
+                existing,
+                Ok(latchkey::auth::AdminCreation::AlreadyExists { .. })
+            ),
+            "{existing:?}"
+        );
         let reset = app
             .state
             .auth
