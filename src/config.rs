@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use ipnet::IpNet;
-use secrecy::{SecretBox, SecretString};
+use secrecy::SecretString;
 use url::Url;
+
+pub use crate::auth::key_encryption::{decode_key_encryption_key, KeyEncryptionSource};
+pub use crate::auth::passwords::Argon2Params;
+use crate::auth::AuthSettings;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -18,42 +21,10 @@ pub struct ConfigError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Argon2Params {
-    pub m_kib: u32,
-    pub t: u32,
-    pub p: u32,
-}
-
-impl Default for Argon2Params {
-    /// OWASP's recommended argon2id parameters.
-    fn default() -> Self {
-        Self {
-            m_kib: 19_456,
-            t: 2,
-            p: 1,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct AdminBootstrap {
     pub email: String,
     pub password: SecretString,
-}
-
-/// Where the key-encryption key that seals the signing keys comes from. It never lives in the
-/// database, so a dump or backup of the database alone cannot sign tokens.
-#[derive(Debug, Clone)]
-pub enum KeyEncryptionSource {
-    /// `LATCHKEY_KEY_ENCRYPTION_KEY`, already decoded.
-    Inline(Arc<SecretBox<[u8; 32]>>),
-    /// `LATCHKEY_KEY_ENCRYPTION_KEY_FILE`: a file holding the base64 key.
-    File(PathBuf),
-    /// The SQLite default: a file beside the database, created (mode 0600) on first start.
-    BesideDatabase(PathBuf),
-    /// An in-memory SQLite database: a random key that lives as long as the process.
-    Ephemeral,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +53,11 @@ pub struct Config {
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/latchkey.db";
 pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
+
+/// Durations are validated to fit well inside `i64` seconds; saturate rather than wrap anyway.
+fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
 
 /// The SQLite file a `sqlite:` URL names, or `None` for an in-memory database.
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
@@ -133,20 +109,6 @@ fn key_encryption_source(
     }
 }
 
-/// Base64 (standard or URL-safe, padding optional) of exactly 32 bytes.
-pub fn decode_key_encryption_key(raw: &str) -> Result<SecretBox<[u8; 32]>, String> {
-    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    let trimmed = raw.trim().trim_end_matches('=');
-    let bytes = STANDARD_NO_PAD
-        .decode(trimmed)
-        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
-        .map_err(|_| "must be base64 (for example from `openssl rand -base64 32`)".to_owned())?;
-    let key: [u8; 32] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))?;
-    Ok(SecretBox::new(Box::new(key)))
-}
-
 /// Comma- or space-separated CIDRs; a bare address means just that host.
 fn parse_networks(variable: &'static str, raw: &str) -> Result<Vec<IpNet>, ConfigError> {
     raw.split(|c: char| c == ',' || c.is_whitespace())
@@ -164,6 +126,22 @@ fn parse_networks(variable: &'static str, raw: &str) -> Result<Vec<IpNet>, Confi
 }
 
 impl Config {
+    /// The engine's part of the configuration.
+    pub fn auth_settings(&self) -> AuthSettings {
+        AuthSettings {
+            issuer: self.public_origin.clone(),
+            access_ttl_secs: secs(self.access_ttl),
+            idle_ttl_secs: secs(self.refresh_idle_ttl),
+            absolute_ttl_secs: secs(self.refresh_absolute_ttl),
+            grace_secs: secs(self.refresh_grace),
+            key_rotation_secs: secs(self.key_rotation),
+            argon2: self.argon2,
+            argon2_queue: self.argon2_queue,
+            account_failures_per_hour: self.rate_account_failures_per_hour,
+            key_encryption: self.key_encryption.clone(),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }

@@ -9,7 +9,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
+pub enum Dialect {
     Sqlite,
     Postgres,
 }
@@ -17,7 +17,7 @@ pub enum Engine {
 #[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
-    pub engine: Engine,
+    pub dialect: Dialect,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,35 +46,35 @@ impl Db {
     /// transaction that reads and then writes fails with SQLITE_BUSY (no waiting) if another
     /// writer went first.
     pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
-        match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Engine::Postgres => self.pool.begin().await,
+        match self.dialect {
+            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Dialect::Postgres => self.pool.begin().await,
         }
     }
 
     /// Connects, applies the engine's migrations and returns a ready pool.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
-        let engine = if url.starts_with("sqlite:") {
-            Engine::Sqlite
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
         } else {
-            Engine::Postgres
+            Dialect::Postgres
         };
-        let pool = match engine {
-            Engine::Sqlite => connect_sqlite(url).await?,
-            Engine::Postgres => AnyPoolOptions::new()
+        let pool = match dialect {
+            Dialect::Sqlite => connect_sqlite(url).await?,
+            Dialect::Postgres => AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
                 .map_err(DbError::Connect)?,
         };
-        let migrator = match engine {
-            Engine::Sqlite => &SQLITE_MIGRATIONS,
-            Engine::Postgres => &POSTGRES_MIGRATIONS,
+        let migrator = match dialect {
+            Dialect::Sqlite => &SQLITE_MIGRATIONS,
+            Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, engine })
+        Ok(Self { pool, dialect })
     }
 
     /// True when the database answers a trivial query within a second.

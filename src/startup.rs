@@ -20,19 +20,14 @@ use crate::http::guards::{self, AllowedOrigin};
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::{healthz, jwks};
 
-#[derive(Clone)]
+/// Handlers take only the part they need (`State<Db>`, `State<Arc<AuthService>>`).
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub auth: Arc<AuthService>,
     pub backend: Arc<EngineBackend>,
     pub config: Arc<Config>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
 }
 
 /// Leptos options from cargo-leptos' environment (or the values compiled in), with the address
@@ -57,7 +52,7 @@ pub async fn build_state_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AppState> {
     let db = Db::connect(&config.database_url).await?;
-    let auth = AuthService::start(db.clone(), &config, clock).await?;
+    let auth = AuthService::start(db.clone(), config.auth_settings(), clock).await?;
     if let Some(admin) = &config.admin {
         match auth.create_admin(&admin.email, &admin.password).await? {
             AdminCreation::Created { id } => {

@@ -9,19 +9,21 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use super::clock::Clock;
+use super::domain::{SessionId, UserId};
 use super::error::AuthError;
 use super::keys::SigningKeys;
 
 pub const TOKEN_TYPE: &str = "at+jwt";
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-pub const LEEWAY_SECS: u64 = 5;
+/// Clock difference tolerated between this server and the services that verify its tokens.
+pub const CLOCK_SKEW_SECS: u64 = 5;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AccessClaims {
     pub iss: String,
     pub aud: String,
-    pub sub: String,
-    pub sid: String,
+    pub sub: UserId,
+    pub sid: SessionId,
     pub role: Role,
     pub email: String,
     pub iat: i64,
@@ -40,8 +42,8 @@ pub struct AccessTokens {
 }
 
 pub struct Subject<'a> {
-    pub user_id: &'a str,
-    pub session_id: &'a str,
+    pub user_id: &'a UserId,
+    pub session_id: &'a SessionId,
     pub role: Role,
     pub email: &'a str,
 }
@@ -49,7 +51,7 @@ pub struct Subject<'a> {
 impl AccessTokens {
     pub fn new(keys: Arc<SigningKeys>, issuer: &str, ttl_secs: i64, clock: Arc<dyn Clock>) -> Self {
         let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.leeway = LEEWAY_SECS;
+        validation.leeway = CLOCK_SKEW_SECS;
         // Times are checked below against the injected clock; the crate still requires the
         // claims to be present, and our struct requires them to be integers.
         validation.validate_exp = false;
@@ -92,14 +94,14 @@ impl AccessTokens {
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            sub: subject.user_id.into(),
-            sid: subject.session_id.into(),
+            sub: subject.user_id.clone(),
+            sid: subject.session_id.clone(),
             role: subject.role,
             email: subject.email.into(),
             iat: now,
             nbf: now,
             exp: (now + self.ttl_secs).min(not_after),
-            jti: super::domain::new_id(),
+            jti: uuid::Uuid::now_v7().to_string(),
         };
         let token = jsonwebtoken::encode(&header, &claims, key)
             .map_err(|e| AuthError::Internal(e.into()))?;
@@ -130,7 +132,7 @@ impl AccessTokens {
             .map_err(|_| AuthError::InvalidToken)?
             .claims;
         let now = self.clock.now();
-        let leeway = LEEWAY_SECS as i64;
+        let leeway = CLOCK_SKEW_SECS as i64;
         if claims.nbf > now + leeway || claims.iat > now + leeway {
             return Err(AuthError::InvalidToken);
         }

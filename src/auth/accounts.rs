@@ -6,12 +6,13 @@ use crate::store;
 use crate::store::users::UserRow;
 
 use super::device::ClientInfo;
-use super::domain::{new_id, Email, NewPassword, RevokeReason, Role};
+use super::domain::{Email, NewPassword, RevokeReason, Role, UserId};
 use super::error::AuthError;
 use super::service::{AuthService, Issued, Liveness, Principal};
 use contract::EventKind;
 
 impl AuthService {
+    #[tracing::instrument(skip_all, fields(ip = %client.ip))]
     pub async fn register(
         &self,
         email: &str,
@@ -40,6 +41,7 @@ impl AuthService {
 
     /// Unknown email and wrong password take the same path through argon2 and end in the same
     /// error, so neither the answer nor its timing tells which it was.
+    #[tracing::instrument(skip_all, fields(ip = %client.ip))]
     pub async fn login(
         &self,
         email: &str,
@@ -168,6 +170,7 @@ impl AuthService {
             .any(|(user_agent, ip)| super::binding::seen_before(client, user_agent, ip)))
     }
 
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn change_password(
         &self,
         who: &Principal,
@@ -211,7 +214,7 @@ impl AuthService {
             // Under the user's row lock: a session revoked meanwhile cannot change the password.
             let caller = store::sessions::get(&mut *tx, &who.session_id).await?;
             if !caller.is_some_and(|s| matches!(Liveness::of(&s, now), Liveness::Alive)) {
-                return Err(AuthError::SessionRevoked);
+                return Err(AuthError::SessionRevoked { reason: None });
             }
             self.event(&user.id, EventKind::PasswordChanged, now)
                 .session(&who.session_id)
@@ -238,6 +241,7 @@ impl AuthService {
 
     /// Creates an administrator account. Never touches an existing account: the email may have
     /// been registered by someone else first, and promoting it would hand them admin rights.
+    #[tracing::instrument(skip_all)]
     pub async fn create_admin(
         &self,
         email: &str,
@@ -279,6 +283,7 @@ impl AuthService {
     /// Makes an existing account an administrator, deliberately (the CLI). Every session the
     /// account had ends: whoever registered the email before it was meant to be an admin must
     /// not refresh into an admin token.
+    #[tracing::instrument(skip_all)]
     pub async fn promote_to_admin(&self, email: &str) -> Result<AccountChange, AuthError> {
         let email = Email::parse(email)?;
         let now = self.now();
@@ -310,6 +315,7 @@ impl AuthService {
     }
 
     /// Sets a new password, deliberately (the CLI), and ends every session of the account.
+    #[tracing::instrument(skip_all)]
     pub async fn reset_password(
         &self,
         email: &str,
@@ -356,7 +362,7 @@ fn for_account(email: &Email) -> contract::password::Context<'_> {
 
 fn new_user(email: &Email, password_hash: String, role: Role, now: i64) -> UserRow {
     UserRow {
-        id: new_id(),
+        id: UserId::generate(),
         email: email.as_str().to_owned(),
         password_hash,
         role,
@@ -390,11 +396,11 @@ impl From<sqlx::Error> for LoginFailure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AdminCreation {
     Created {
-        id: String,
+        id: UserId,
     },
     /// Nothing was changed: the email already has an account.
     AlreadyExists {
-        id: String,
+        id: UserId,
         role: Role,
         disabled: bool,
     },
@@ -402,6 +408,6 @@ pub enum AdminCreation {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountChange {
-    pub id: String,
+    pub id: UserId,
     pub ended_sessions: u64,
 }

@@ -6,7 +6,7 @@ use contract::{AdminUserDto, AdminUsersResponse, SessionsResponse};
 
 use crate::store;
 
-use super::domain::{parse_id, RevokeReason, Role};
+use super::domain::{RevokeReason, Role, UserId};
 use super::error::AuthError;
 use super::service::{AuthService, Liveness, Principal};
 use contract::EventKind;
@@ -33,10 +33,11 @@ impl AuthService {
             {
                 Ok(())
             }
-            _ => Err(AuthError::SessionRevoked),
+            _ => Err(AuthError::SessionRevoked { reason: None }),
         }
     }
 
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn admin_users(
         &self,
         who: &Principal,
@@ -58,7 +59,7 @@ impl AuthService {
             users: users
                 .into_iter()
                 .map(|u| AdminUserDto {
-                    id: u.id,
+                    id: u.id.into_string(),
                     email: u.email,
                     role: u.role,
                     disabled: u.disabled_at.is_some(),
@@ -70,29 +71,31 @@ impl AuthService {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn admin_user_sessions(
         &self,
         who: &Principal,
         user_id: &str,
     ) -> Result<SessionsResponse, AuthError> {
         self.require_admin(who).await?;
-        let user_id = self.existing_user(user_id).await?;
-        self.list_sessions(&user_id, Some(&who.session_id)).await
+        let user_id = &self.existing_user(user_id).await?;
+        self.list_sessions(user_id, Some(&who.session_id)).await
     }
 
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn admin_force_logout(
         &self,
         who: &Principal,
         user_id: &str,
     ) -> Result<u64, AuthError> {
         self.require_admin(who).await?;
-        let user_id = self.existing_user(user_id).await?;
+        let user_id = &self.existing_user(user_id).await?;
         let now = self.now();
         let mut tx = self.begin().await?;
         let ended = self
             .revoke_all(
                 &mut tx,
-                &user_id,
+                user_id,
                 None,
                 RevokeReason::AdminForced,
                 Some(&who.user_id),
@@ -100,10 +103,11 @@ impl AuthService {
             )
             .await?;
         self.commit_revoking(tx, &ended, now).await?;
-        self.revocations.revoke_user_tokens_before(&user_id, now);
+        self.revocations.revoke_user_tokens_before(user_id, now);
         Ok(ended.len() as u64)
     }
 
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn admin_set_disabled(
         &self,
         who: &Principal,
@@ -111,28 +115,28 @@ impl AuthService {
         disabled: bool,
     ) -> Result<(), AuthError> {
         self.require_admin(who).await?;
-        let user_id = self.existing_user(user_id).await?;
-        if disabled && user_id == who.user_id {
+        let user_id = &self.existing_user(user_id).await?;
+        if disabled && *user_id == who.user_id {
             return Err(AuthError::InvalidInput(
                 "You cannot disable your own account.",
             ));
         }
         let now = self.now();
         let mut tx = self.begin().await?;
-        store::users::set_disabled_at(&mut *tx, &user_id, disabled.then_some(now), now).await?;
+        store::users::set_disabled_at(&mut *tx, user_id, disabled.then_some(now), now).await?;
         let kind = if disabled {
             EventKind::AccountDisabled
         } else {
             EventKind::AccountEnabled
         };
-        self.event(&user_id, kind, now)
+        self.event(user_id, kind, now)
             .by(Some(&who.user_id))
             .save(&mut *tx)
             .await?;
         let ended = if disabled {
             self.revoke_all(
                 &mut tx,
-                &user_id,
+                user_id,
                 None,
                 RevokeReason::AccountDisabled,
                 Some(&who.user_id),
@@ -144,13 +148,15 @@ impl AuthService {
         };
         self.commit_revoking(tx, &ended, now).await?;
         if disabled {
-            self.revocations.revoke_user_tokens_before(&user_id, now);
+            self.revocations.revoke_user_tokens_before(user_id, now);
         }
         Ok(())
     }
 
-    async fn existing_user(&self, raw_id: &str) -> Result<String, AuthError> {
-        let id = parse_id(raw_id).ok_or(AuthError::NotFound)?;
+    /// Checked after `require_admin`, so only an administrator learns whether an id exists;
+    /// an id that is not a UUID names nothing.
+    async fn existing_user(&self, raw_id: &str) -> Result<UserId, AuthError> {
+        let id = UserId::parse(raw_id).ok_or(AuthError::NotFound)?;
         store::users::by_id(&self.db.pool, &id)
             .await?
             .map(|u| u.id)

@@ -1,9 +1,10 @@
 //! Values that can only exist once validated: an `Email` is normalised, a `NewPassword` obeys
-//! the password rules, ids are UUIDs.
+//! the password rules, ids are UUIDs of their own type.
 
 use secrecy::{ExposeSecret, SecretString};
 
 use contract::password;
+pub use crate::store::ids::{EventId, SessionId, TokenId, UserId};
 pub use contract::{RevokeReason, Role};
 
 use super::error::AuthError;
@@ -48,17 +49,6 @@ impl NewPassword {
     }
 }
 
-/// A fresh time-ordered id.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// Ids from clients are compared only after they parse as UUIDs, so junk never reaches SQL.
-pub fn parse_id(raw: &str) -> Option<String> {
-    uuid::Uuid::parse_str(raw.trim())
-        .ok()
-        .map(|u| u.to_string())
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
-//! Every way an auth operation can fail. The HTTP status and machine code of each are decided
-//! once, in `crate::http::backend`.
+//! Every way an auth operation can fail. The machine code of each is decided once, in
+//! `crate::http::error`; its text is a sentence for a person, shown as is.
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -24,11 +24,11 @@ pub enum AuthError {
     InvalidToken,
     #[error("Your sign-in has expired. It is renewed automatically; try again.")]
     TokenExpired,
+    /// `reason` is known on the refresh path; a bearer check only knows the session is gone.
     #[error("This session has been signed out. Sign in again.")]
-    SessionRevoked,
-    /// Like `SessionRevoked`, when the reason is known (refresh path).
-    #[error("This session has been signed out. Sign in again.")]
-    SessionEnded(super::domain::RevokeReason),
+    SessionRevoked {
+        reason: Option<super::domain::RevokeReason>,
+    },
     #[error("This session has expired. Sign in again.")]
     SessionExpired,
     #[error("This sign-in was used twice, so the session was ended to protect the account. Sign in, then change your password.")]

@@ -5,16 +5,16 @@ use sqlx::{Any, Executor};
 
 use crate::store;
 use crate::store::events::EventRow;
+use crate::store::{EventId, SessionId, UserId};
 
-use super::domain::new_id;
 use super::service::AuthService;
 
 /// An event being described; `save` writes it with the caller's executor (often its transaction).
 pub struct NewEvent(EventRow);
 
 impl NewEvent {
-    pub fn session(mut self, id: &str) -> Self {
-        self.0.session_id = Some(id.to_owned());
+    pub fn session(mut self, id: &SessionId) -> Self {
+        self.0.session_id = Some(id.clone());
         self
     }
 
@@ -30,19 +30,19 @@ impl NewEvent {
 
     /// Why a session ended.
     pub fn reason(mut self, reason: RevokeReason) -> Self {
-        self.0.reason = Some(reason.as_str().to_owned());
+        self.0.reason = Some(reason);
         self
     }
 
     /// The role an account was given.
     pub fn role(mut self, role: Role) -> Self {
-        self.0.role = Some(role.as_str().to_owned());
+        self.0.role = Some(role);
         self
     }
 
     /// The administrator who acted, if one did.
-    pub fn by(mut self, actor: Option<&str>) -> Self {
-        self.0.actor_id = actor.map(str::to_owned);
+    pub fn by(mut self, actor: Option<&UserId>) -> Self {
+        self.0.actor_id = actor.cloned();
         self
     }
 
@@ -52,28 +52,32 @@ impl NewEvent {
 }
 
 impl AuthService {
-    pub(super) fn event(&self, user_id: &str, kind: EventKind, now: i64) -> NewEvent {
+    pub(super) fn event(&self, user_id: &UserId, kind: EventKind, now: i64) -> NewEvent {
         NewEvent(EventRow {
-            id: new_id(),
-            user_id: user_id.to_owned(),
-            kind: kind.as_str().to_owned(),
+            id: EventId::generate(),
+            user_id: user_id.clone(),
+            kind,
             at: now,
-            ..Default::default()
+            ip: None,
+            device: None,
+            session_id: None,
+            reason: None,
+            role: None,
+            actor_id: None,
         })
     }
 }
 
-/// What the account's owner sees of a stored event: `None` for a kind this version does not
-/// know (written by a newer one), which the activity page leaves out.
-pub(super) fn event_dto(row: EventRow) -> Option<EventDto> {
-    Some(EventDto {
-        kind: EventKind::parse(&row.kind)?,
+/// What the account's owner sees of a stored event: which administrator acted stays private.
+pub(super) fn event_dto(row: EventRow) -> EventDto {
+    EventDto {
+        kind: row.kind,
         at: row.at,
         ip: row.ip,
         device: row.device,
-        session_id: row.session_id,
-        reason: row.reason.as_deref().and_then(RevokeReason::parse),
-        role: row.role.as_deref().and_then(Role::parse),
+        session_id: row.session_id.map(SessionId::into_string),
+        reason: row.reason,
+        role: row.role,
         by_admin: row.actor_id.is_some(),
-    })
+    }
 }

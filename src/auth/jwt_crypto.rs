@@ -1,7 +1,8 @@
-//! jsonwebtoken's cryptography, limited to Ed25519. The crate's own `rust_crypto` backend
-//! compiles in RSA (and its timing-side-channel advisory) and every other algorithm; latchkey
-//! signs and verifies EdDSA only, so it installs this provider and builds jsonwebtoken without
-//! any backend feature. Any other algorithm fails to produce a signer or verifier.
+//! jsonwebtoken's cryptography, limited to what latchkey uses: Ed25519 to sign and verify its
+//! access tokens, and ES256 to verify browsers' DPoP proofs (WebCrypto's ECDSA P-256). The
+//! crate's own `rust_crypto` backend compiles in RSA (and its timing-side-channel advisory) and
+//! every other algorithm, so latchkey installs this provider and builds jsonwebtoken without
+//! any backend feature. Any other algorithm, or signing with ES256, fails.
 
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
@@ -10,17 +11,17 @@ use jsonwebtoken::errors::{ErrorKind, Result};
 use jsonwebtoken::signature::{Error as SignatureError, Signer, Verifier};
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
 
-static ED25519_ONLY: CryptoProvider = CryptoProvider {
+static PROVIDER: CryptoProvider = CryptoProvider {
     signer_factory,
     verifier_factory,
     // Only needed to build JWKs from private keys, which latchkey renders itself.
     key_utils: KeyUtils::new_unimplemented(),
 };
 
-/// Makes the Ed25519 provider the process default. Idempotent; call before the first JWT.
+/// Makes this provider the process default. Idempotent; call before the first JWT.
 pub fn install() {
     // Err means a provider is already installed: ours, as nothing else in the process sets one.
-    let _ = ED25519_ONLY.install_default();
+    let _ = PROVIDER.install_default();
 }
 
 fn signer_factory(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
@@ -32,8 +33,15 @@ fn signer_factory(alg: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigne
 }
 
 fn verifier_factory(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
-    if *alg != Algorithm::EdDSA || key.family() != AlgorithmFamily::Ed {
-        return Err(ErrorKind::InvalidAlgorithm.into());
+    match (alg, key.family()) {
+        (Algorithm::EdDSA, AlgorithmFamily::Ed) => {}
+        (Algorithm::ES256, AlgorithmFamily::Ec) => {
+            // An uncompressed SEC1 point; `from_sec1_bytes` refuses points off the curve.
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key.try_get_as_bytes()?)
+                .map_err(|_| ErrorKind::InvalidEcdsaKey)?;
+            return Ok(Box::new(Es256Verifier(key)));
+        }
+        _ => return Err(ErrorKind::InvalidAlgorithm.into()),
     }
     let bytes: &[u8; 32] = key
         .try_get_as_bytes()?
@@ -70,5 +78,27 @@ impl Verifier<Vec<u8>> for Ed25519Verifier {
 impl JwtVerifier for Ed25519Verifier {
     fn algorithm(&self) -> Algorithm {
         Algorithm::EdDSA
+    }
+}
+
+struct Es256Verifier(p256::ecdsa::VerifyingKey);
+
+impl Verifier<Vec<u8>> for Es256Verifier {
+    fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> std::result::Result<(), SignatureError> {
+        use p256::ecdsa::signature::Verifier as _;
+        // JWS carries r‖s (64 bytes), which is also what WebCrypto's ECDSA produces.
+        let signature =
+            p256::ecdsa::Signature::from_slice(signature).map_err(|_| SignatureError::new())?;
+        // Both s and n−s verify: browsers do not normalise s, and a proof's replay protection
+        // rests on its `jti`, not on its signature bytes.
+        self.0
+            .verify(msg, &signature)
+            .map_err(|_| SignatureError::new())
+    }
+}
+
+impl JwtVerifier for Es256Verifier {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::ES256
     }
 }

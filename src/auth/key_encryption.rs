@@ -3,15 +3,30 @@
 //! a backup or a read replica of the database alone cannot mint tokens.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
+use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox};
 
-use crate::config::{decode_key_encryption_key, KeyEncryptionSource};
+
+/// Where the key-encryption key that seals the signing keys comes from. It never lives in the
+/// database, so a dump or backup of the database alone cannot sign tokens.
+#[derive(Debug, Clone)]
+pub enum KeyEncryptionSource {
+    /// `LATCHKEY_KEY_ENCRYPTION_KEY`, already decoded.
+    Inline(Arc<SecretBox<[u8; 32]>>),
+    /// `LATCHKEY_KEY_ENCRYPTION_KEY_FILE`: a file holding the base64 key.
+    File(PathBuf),
+    /// The SQLite default: a file beside the database, created (mode 0600) on first start.
+    BesideDatabase(PathBuf),
+    /// An in-memory SQLite database: a random key that lives as long as the process.
+    Ephemeral,
+}
 
 /// Marks the format of a sealed key, so a later format can be told apart.
 const FORMAT_V1: u8 = 1;
@@ -163,6 +178,20 @@ fn warn_if_readable_by_others(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+/// Base64 (standard or URL-safe, padding optional) of exactly 32 bytes.
+pub fn decode_key_encryption_key(raw: &str) -> Result<SecretBox<[u8; 32]>, String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let trimmed = raw.trim().trim_end_matches('=');
+    let bytes = STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .map_err(|_| "must be base64 (for example from `openssl rand -base64 32`)".to_owned())?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("must decode to 32 bytes, got {}", b.len()))?;
+    Ok(SecretBox::new(Box::new(key)))
 }
 
 #[cfg(test)]

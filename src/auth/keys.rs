@@ -23,7 +23,9 @@ use super::key_encryption::KeyEncryptionKey;
 pub const PREPUBLISH_SECS: i64 = 90;
 /// How often each instance reloads the key set from the database.
 pub const RELOAD_SECS: u64 = 60;
-const LEEWAY_SECS: i64 = 60;
+/// A retired key stays published this long after its last token could expire, for verifiers
+/// whose clocks or JWKS caches lag.
+const PUBLISH_MARGIN_SECS: i64 = 60;
 
 pub struct KeySet {
     signer: Option<(String, EncodingKey)>,
@@ -128,7 +130,7 @@ impl SigningKeys {
             public_x: x,
             created_at: now,
             sign_until,
-            publish_until: sign_until + self.access_ttl_secs + LEEWAY_SECS,
+            publish_until: sign_until + self.access_ttl_secs + PUBLISH_MARGIN_SECS,
         })
     }
 }

@@ -12,14 +12,30 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier 
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
-use crate::config::Argon2Params;
-
 use super::error::AuthError;
 
 /// The longest a hash waits for a core before the caller gets `busy`.
 const MAX_WAIT: Duration = Duration::from_secs(3);
 /// What `busy` tells clients to wait: the queue drains in well under this.
 const BUSY_RETRY_AFTER_SECS: u64 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub m_kib: u32,
+    pub t: u32,
+    pub p: u32,
+}
+
+impl Default for Argon2Params {
+    /// OWASP's recommended argon2id parameters.
+    fn default() -> Self {
+        Self {
+            m_kib: 19_456,
+            t: 2,
+            p: 1,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct PasswordHasher {

@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use super::access_tokens::LEEWAY_SECS;
+use super::access_tokens::CLOCK_SKEW_SECS;
+use super::domain::{SessionId, UserId};
 
 pub struct Revocations {
     /// session id → when the entry may be forgotten
-    sessions: RwLock<HashMap<String, i64>>,
+    sessions: RwLock<HashMap<SessionId, i64>>,
     /// user id → tokens issued before this instant are refused
-    users_not_before: RwLock<HashMap<String, i64>>,
+    users_not_before: RwLock<HashMap<UserId, i64>>,
     retention_secs: i64,
 }
 
@@ -20,7 +21,7 @@ impl Revocations {
         Self {
             sessions: RwLock::default(),
             users_not_before: RwLock::default(),
-            retention_secs: access_ttl_secs + LEEWAY_SECS as i64 + 5,
+            retention_secs: access_ttl_secs + CLOCK_SKEW_SECS as i64 + 5,
         }
     }
 
@@ -29,17 +30,17 @@ impl Revocations {
         self.retention_secs
     }
 
-    pub fn revoke_session(&self, session_id: &str, revoked_at: i64) {
-        write(&self.sessions).insert(session_id.to_owned(), revoked_at + self.retention_secs);
+    pub fn revoke_session(&self, session_id: &SessionId, revoked_at: i64) {
+        write(&self.sessions).insert(session_id.clone(), revoked_at + self.retention_secs);
     }
 
-    pub fn revoke_user_tokens_before(&self, user_id: &str, instant: i64) {
+    pub fn revoke_user_tokens_before(&self, user_id: &UserId, instant: i64) {
         let mut map = write(&self.users_not_before);
-        let entry = map.entry(user_id.to_owned()).or_insert(instant);
+        let entry = map.entry(user_id.clone()).or_insert(instant);
         *entry = (*entry).max(instant);
     }
 
-    pub fn is_revoked(&self, session_id: &str, user_id: &str, issued_at: i64) -> bool {
+    pub fn is_revoked(&self, session_id: &SessionId, user_id: &UserId, issued_at: i64) -> bool {
         if read(&self.sessions).contains_key(session_id) {
             return true;
         }
@@ -70,25 +71,27 @@ mod tests {
 
     #[test]
     fn revoked_sessions_are_refused_until_their_tokens_expire() {
+        let (s1, s2, u1) = (SessionId::generate(), SessionId::generate(), UserId::generate());
         let list = Revocations::new(600);
-        list.revoke_session("s1", 1_000);
-        assert!(list.is_revoked("s1", "u1", 990));
-        assert!(!list.is_revoked("s2", "u1", 990));
+        list.revoke_session(&s1, 1_000);
+        assert!(list.is_revoked(&s1, &u1, 990));
+        assert!(!list.is_revoked(&s2, &u1, 990));
         list.prune(1_000 + 600);
         assert!(
-            list.is_revoked("s1", "u1", 990),
+            list.is_revoked(&s1, &u1, 990),
             "still inside the access TTL + leeway"
         );
         list.prune(1_000 + 700);
-        assert!(!list.is_revoked("s1", "u1", 990));
+        assert!(!list.is_revoked(&s1, &u1, 990));
     }
 
     #[test]
     fn user_not_before_refuses_older_tokens_only() {
+        let (s1, u1, u2) = (SessionId::generate(), UserId::generate(), UserId::generate());
         let list = Revocations::new(600);
-        list.revoke_user_tokens_before("u1", 2_000);
-        assert!(list.is_revoked("s1", "u1", 1_999));
-        assert!(!list.is_revoked("s1", "u1", 2_000));
-        assert!(!list.is_revoked("s1", "u2", 1_000));
+        list.revoke_user_tokens_before(&u1, 2_000);
+        assert!(list.is_revoked(&s1, &u1, 1_999));
+        assert!(!list.is_revoked(&s1, &u1, 2_000));
+        assert!(!list.is_revoked(&s1, &u2, 1_000));
     }
 }

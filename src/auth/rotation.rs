@@ -7,10 +7,11 @@
 
 use crate::store;
 use crate::store::sessions::SessionRow;
+use crate::store::users::UserRow;
 
 use super::binding::{consumer_fingerprint, same_consumer};
 use super::device::ClientInfo;
-use super::domain::{new_id, RevokeReason};
+use super::domain::{RevokeReason, SessionId, TokenId};
 use super::error::AuthError;
 use super::refresh_tokens::RefreshToken;
 use super::service::{AuthService, Issued, Liveness, Tx};
@@ -21,6 +22,7 @@ use contract::EventKind;
 pub const MAX_GRACE_REPLAYS: i64 = 10;
 
 impl AuthService {
+    #[tracing::instrument(skip_all, fields(ip = %client.ip))]
     pub async fn refresh(
         &self,
         presented: Option<&str>,
@@ -48,26 +50,18 @@ impl AuthService {
             return self.replay(tx, token, &digest, client, now).await;
         };
 
-        let mut session = store::sessions::get(&mut *tx, &consumed.session_id)
-            .await?
-            .ok_or(AuthError::InvalidRefreshToken)?;
-        let user = store::users::by_id(&mut *tx, &session.user_id)
-            .await?
-            .ok_or(AuthError::InvalidRefreshToken)?;
-        match Liveness::of(&session, now) {
-            Liveness::Alive if user.disabled_at.is_none() => {}
-            Liveness::Alive => return Err(AuthError::AccountDisabled),
-            Liveness::Revoked(reason) => return Err(revoked_error(reason)),
-            Liveness::Expired => {
-                // Record why it ended, so the sessions page can say so.
-                let reason =
-                    RevokeReason::expiry(session.idle_expires_at, session.absolute_expires_at, now);
-                self.revoke_one(&mut tx, &session, reason, None, now)
-                    .await?;
-                self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
-                    .await?;
-                return Err(AuthError::SessionExpired);
-            }
+        let (mut session, user, expired) = self
+            .load_refreshable(&mut tx, &consumed.session_id, now)
+            .await?;
+        if expired {
+            // Record why it ended, so the sessions page can say so.
+            let reason =
+                RevokeReason::expiry(session.idle_expires_at, session.absolute_expires_at, now);
+            self.revoke_one(&mut tx, &session, reason, None, now)
+                .await?;
+            self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
+                .await?;
+            return Err(AuthError::SessionExpired);
         }
 
         // The parent can no longer be replayed (its successor is consumed now): forget the
@@ -78,7 +72,7 @@ impl AuthService {
         let successor = RefreshToken::generate();
         store::refresh_tokens::insert(
             &mut *tx,
-            &new_id(),
+            &TokenId::generate(),
             &session.id,
             &successor.digest(),
             Some(&consumed.id),
@@ -91,16 +85,40 @@ impl AuthService {
             Some(&token.seal_successor(&successor)?),
         )
         .await?;
-        let idle_expires_at = (now + self.settings.idle_ttl).min(session.absolute_expires_at);
+        let idle_expires_at = (now + self.settings.idle_ttl_secs).min(session.absolute_expires_at);
         // Conditional on the session still being live: on PostgreSQL a revocation that committed
         // after the session was read above is seen here, and the rotation is abandoned.
         if !store::sessions::touch(&mut *tx, &session.id, now, idle_expires_at, &client.ip).await? {
             tx.rollback().await?;
-            return Err(AuthError::SessionRevoked);
+            return Err(AuthError::SessionRevoked { reason: None });
         }
         tx.commit().await?;
         session.idle_expires_at = idle_expires_at;
         self.issue(&user, &session, successor, now)
+    }
+
+    /// The one loader for refresh and replay: the token's session and its user, read in `tx`,
+    /// refusing a missing row, a revoked session or a disabled account. An expired session is
+    /// returned with `true`, because only a first use records the expiry.
+    async fn load_refreshable(
+        &self,
+        tx: &mut Tx,
+        session_id: &SessionId,
+        now: i64,
+    ) -> Result<(SessionRow, UserRow, bool), AuthError> {
+        let session = store::sessions::get(&mut **tx, session_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        let user = store::users::by_id(&mut **tx, &session.user_id)
+            .await?
+            .ok_or(AuthError::InvalidRefreshToken)?;
+        let expired = match Liveness::of(&session, now) {
+            Liveness::Alive if user.disabled_at.is_some() => return Err(AuthError::AccountDisabled),
+            Liveness::Alive => false,
+            Liveness::Revoked(reason) => return Err(revoked_error(reason)),
+            Liveness::Expired => true,
+        };
+        Ok((session, user, expired))
     }
 
     /// The presented token was already used.
@@ -115,21 +133,13 @@ impl AuthService {
         let row = store::refresh_tokens::find(&mut *tx, digest)
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
-        let session = store::sessions::get(&mut *tx, &row.session_id)
-            .await?
-            .ok_or(AuthError::InvalidRefreshToken)?;
-        let user = store::users::by_id(&mut *tx, &session.user_id)
-            .await?
-            .ok_or(AuthError::InvalidRefreshToken)?;
-        match Liveness::of(&session, now) {
-            Liveness::Alive if user.disabled_at.is_none() => {}
-            Liveness::Alive => return Err(AuthError::AccountDisabled),
-            Liveness::Revoked(reason) => return Err(revoked_error(reason)),
-            Liveness::Expired => return Err(AuthError::SessionExpired),
+        let (session, user, expired) = self.load_refreshable(&mut tx, &row.session_id, now).await?;
+        if expired {
+            return Err(AuthError::SessionExpired);
         }
 
         let used_at = row.used_at.unwrap_or(now);
-        let successor = if now - used_at <= self.settings.grace
+        let successor = if now - used_at <= self.settings.grace_secs
             && store::refresh_tokens::successor_unused(&mut *tx, &row.id).await?
         {
             row.successor_sealed
@@ -186,6 +196,7 @@ impl AuthService {
 
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: logout is
     /// idempotent and must not reveal whether a token existed.
+    #[tracing::instrument(skip_all, fields(ip = %client.ip))]
     pub async fn logout(
         &self,
         presented: Option<&str>,
@@ -211,7 +222,7 @@ impl AuthService {
             return Ok(());
         };
         if let Some(used_at) = row.used_at {
-            let immediate_parent = now - used_at <= self.settings.grace
+            let immediate_parent = now - used_at <= self.settings.grace_secs
                 && store::refresh_tokens::successor_unused(&mut *tx, &row.id).await?;
             if !immediate_parent && session.revoked_at.is_none() {
                 // An old, rotated token: the same theft signal as replaying it to refresh.
@@ -221,7 +232,7 @@ impl AuthService {
         let revoked = self
             .revoke_one(&mut tx, &session, RevokeReason::Logout, None, now)
             .await?;
-        let ended: &[String] = if revoked {
+        let ended: &[SessionId] = if revoked {
             std::slice::from_ref(&session.id)
         } else {
             &[]
@@ -236,7 +247,6 @@ fn revoked_error(reason: Option<RevokeReason>) -> AuthError {
         Some(RevokeReason::Expired | RevokeReason::IdleExpired | RevokeReason::LifetimeExpired) => {
             AuthError::SessionExpired
         }
-        Some(other) => AuthError::SessionEnded(other),
-        None => AuthError::SessionRevoked,
+        reason => AuthError::SessionRevoked { reason },
     }
 }

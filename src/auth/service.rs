@@ -7,7 +7,6 @@ use std::time::Duration;
 use contract::UserDto;
 use sqlx::{Any, Transaction};
 
-use crate::config::Config;
 use crate::db::Db;
 use crate::store;
 use crate::store::sessions::SessionRow;
@@ -16,38 +15,16 @@ use crate::store::users::UserRow;
 use super::access_tokens::{AccessClaims, AccessTokens, Subject};
 use super::clock::Clock;
 use super::device::ClientInfo;
-use super::domain::{new_id, RevokeReason, Role};
+use super::domain::{RevokeReason, Role, SessionId, TokenId, UserId};
 use super::error::AuthError;
 use super::key_encryption::KeyEncryptionKey;
 use super::keys::SigningKeys;
 use super::passwords::PasswordHasher;
 use super::refresh_tokens::RefreshToken;
 use super::revocations::Revocations;
+use super::settings::AuthSettings;
 use super::throttle::AccountThrottle;
 use contract::EventKind;
-
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    pub issuer: String,
-    pub access_ttl: i64,
-    pub idle_ttl: i64,
-    pub absolute_ttl: i64,
-    pub grace: i64,
-    pub key_rotation: i64,
-}
-
-impl AuthSettings {
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            issuer: config.public_origin.clone(),
-            access_ttl: config.access_ttl.as_secs() as i64,
-            idle_ttl: config.refresh_idle_ttl.as_secs() as i64,
-            absolute_ttl: config.refresh_absolute_ttl.as_secs() as i64,
-            grace: config.refresh_grace.as_secs() as i64,
-            key_rotation: config.key_rotation.as_secs() as i64,
-        }
-    }
-}
 
 /// The result of login, register and refresh: an access token for memory and a refresh token
 /// for the cookie.
@@ -56,7 +33,7 @@ pub struct Issued {
     pub access_token: String,
     pub expires_in: i64,
     pub user: UserDto,
-    pub session_id: String,
+    pub session_id: SessionId,
     pub refresh_token: RefreshToken,
     /// Seconds until the session's absolute expiry: the cookie must not outlive it.
     pub refresh_max_age: i64,
@@ -65,8 +42,8 @@ pub struct Issued {
 /// A verified caller, from a bearer token that passed the signature and revocation checks.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub role: Role,
     pub email: String,
 }
@@ -96,12 +73,7 @@ impl Liveness {
     /// `store::sessions::live`).
     pub(super) fn of(session: &SessionRow, now: i64) -> Self {
         if session.revoked_at.is_some() {
-            return Self::Revoked(
-                session
-                    .revoke_reason
-                    .as_deref()
-                    .and_then(RevokeReason::parse),
-            );
+            return Self::Revoked(session.revoke_reason);
         }
         if now >= session.expires_at() {
             return Self::Expired;
@@ -114,17 +86,16 @@ impl AuthService {
     /// Loads (or creates) the signing keys and rebuilds the revocation list from the database.
     pub async fn start(
         db: Db,
-        config: &Config,
+        settings: AuthSettings,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, AuthError> {
         super::jwt_crypto::install();
-        let settings = AuthSettings::from_config(config);
-        let hasher =
-            PasswordHasher::new(config.argon2, config.argon2_queue).map_err(AuthError::Internal)?;
-        let kek = KeyEncryptionKey::load(&config.key_encryption)?;
+        let hasher = PasswordHasher::new(settings.argon2, settings.argon2_queue)
+            .map_err(AuthError::Internal)?;
+        let kek = KeyEncryptionKey::load(&settings.key_encryption)?;
         let keys = Arc::new(SigningKeys::new(
-            settings.key_rotation,
-            settings.access_ttl,
+            settings.key_rotation_secs,
+            settings.access_ttl_secs,
             kek,
         ));
         keys.seal_plaintext_keys(&db).await?;
@@ -132,10 +103,11 @@ impl AuthService {
         let tokens = AccessTokens::new(
             keys.clone(),
             &settings.issuer,
-            settings.access_ttl,
+            settings.access_ttl_secs,
             clock.clone(),
         );
-        let revocations = Revocations::new(settings.access_ttl);
+        let revocations = Revocations::new(settings.access_ttl_secs);
+        let throttle = AccountThrottle::new(settings.account_failures_per_hour);
         let service = Self {
             db,
             clock,
@@ -144,7 +116,7 @@ impl AuthService {
             keys,
             tokens,
             revocations,
-            throttle: AccountThrottle::new(config.rate_account_failures_per_hour),
+            throttle,
         };
         service.reload_revocations().await?;
         service.clear_stale_successors(service.now()).await?;
@@ -179,12 +151,12 @@ impl AuthService {
     /// again, and kept they would let a dump plus an old token reach the live one.
     pub async fn clear_stale_successors(&self, now: i64) -> Result<u64, AuthError> {
         Ok(
-            store::refresh_tokens::clear_stale_successors(&self.db.pool, now - self.settings.grace)
+            store::refresh_tokens::clear_stale_successors(&self.db.pool, now - self.settings.grace_secs)
                 .await?,
         )
     }
 
-    pub async fn reload_revocations(&self) -> Result<(), AuthError> {
+    async fn reload_revocations(&self) -> Result<(), AuthError> {
         let since = self.clock.now() - self.revocations.window_secs();
         for (session_id, at) in store::sessions::revoked_since(&self.db.pool, since).await? {
             self.revocations.revoke_session(&session_id, at);
@@ -200,20 +172,8 @@ impl AuthService {
         self.keys.sync(&self.db, now).await
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     pub fn jwks(&self) -> String {
         self.keys.current().jwks().to_owned()
-    }
-
-    pub fn access_tokens(&self) -> &AccessTokens {
-        &self.tokens
-    }
-
-    pub fn settings(&self) -> &AuthSettings {
-        &self.settings
     }
 
     /// Checks a bearer token: signature, claims, then the in-memory revocation list. No I/O.
@@ -223,7 +183,7 @@ impl AuthService {
             .revocations
             .is_revoked(&claims.sid, &claims.sub, claims.iat)
         {
-            return Err(AuthError::SessionRevoked);
+            return Err(AuthError::SessionRevoked { reason: None });
         }
         Ok(Principal {
             user_id: claims.sub,
@@ -241,13 +201,13 @@ impl AuthService {
         client: &ClientInfo,
         now: i64,
     ) -> Result<Issued, AuthError> {
-        let absolute = now + self.settings.absolute_ttl;
+        let absolute = now + self.settings.absolute_ttl_secs;
         let session = SessionRow {
-            id: new_id(),
+            id: SessionId::generate(),
             user_id: user.id.clone(),
             created_at: now,
             last_active_at: now,
-            idle_expires_at: (now + self.settings.idle_ttl).min(absolute),
+            idle_expires_at: (now + self.settings.idle_ttl_secs).min(absolute),
             absolute_expires_at: absolute,
             user_agent: client.user_agent.clone(),
             device: client.device_label(),
@@ -260,7 +220,7 @@ impl AuthService {
         let refresh = RefreshToken::generate();
         store::refresh_tokens::insert(
             &mut **tx,
-            &new_id(),
+            &TokenId::generate(),
             &session.id,
             &refresh.digest(),
             None,
@@ -294,7 +254,7 @@ impl AuthService {
             access_token,
             expires_in: expires_at - now,
             user: UserDto {
-                id: user.id.clone(),
+                id: user.id.to_string(),
                 email: user.email.clone(),
                 role: user.role,
             },
@@ -311,11 +271,10 @@ impl AuthService {
         tx: &mut Tx,
         session: &SessionRow,
         reason: RevokeReason,
-        by: Option<&str>,
+        by: Option<&UserId>,
         now: i64,
     ) -> Result<bool, AuthError> {
-        let revoked =
-            store::sessions::revoke(&mut **tx, &session.id, reason.as_str(), by, now).await?;
+        let revoked = store::sessions::revoke(&mut **tx, &session.id, reason, by, now).await?;
         if revoked {
             self.event(&session.user_id, EventKind::SessionRevoked, now)
                 .session(&session.id)
@@ -334,12 +293,12 @@ impl AuthService {
     pub(super) async fn revoke_all(
         &self,
         tx: &mut Tx,
-        user_id: &str,
-        keep: Option<&str>,
+        user_id: &UserId,
+        keep: Option<&SessionId>,
         reason: RevokeReason,
-        by: Option<&str>,
+        by: Option<&UserId>,
         now: i64,
-    ) -> Result<Vec<String>, AuthError> {
+    ) -> Result<Vec<SessionId>, AuthError> {
         // Login takes this lock before inserting a session, so on PostgreSQL a login racing
         // this revocation either commits first (and its session is ended here) or waits.
         store::users::lock(&mut **tx, user_id).await?;
@@ -347,7 +306,7 @@ impl AuthService {
             &mut **tx,
             user_id,
             keep,
-            reason.as_str(),
+            reason,
             by,
             now,
         )
@@ -369,7 +328,7 @@ impl AuthService {
     pub(super) async fn commit_revoking(
         &self,
         tx: Tx,
-        ended: &[String],
+        ended: &[SessionId],
         now: i64,
     ) -> Result<(), AuthError> {
         tx.commit().await?;

@@ -5,7 +5,7 @@ use contract::{EndedSessionDto, EventDto, SessionDto, SessionsResponse};
 use crate::store;
 use crate::store::sessions::SessionRow;
 
-use super::domain::{parse_id, RevokeReason};
+use super::domain::{RevokeReason, SessionId, UserId};
 use super::error::AuthError;
 use super::events::event_dto;
 use super::service::{AuthService, Principal};
@@ -16,10 +16,11 @@ const ENDED_LIMIT: i64 = 20;
 const EVENTS_LIMIT: i64 = 100;
 
 impl AuthService {
+    #[tracing::instrument(skip_all)]
     pub async fn list_sessions(
         &self,
-        user_id: &str,
-        current_session: Option<&str>,
+        user_id: &UserId,
+        current_session: Option<&SessionId>,
     ) -> Result<SessionsResponse, AuthError> {
         let now = self.now();
         let active = store::sessions::active_for_user(&self.db.pool, user_id, now).await?;
@@ -34,9 +35,9 @@ impl AuthService {
         let mut sessions: Vec<SessionDto> = active
             .into_iter()
             .map(|s| SessionDto {
-                current: current_session == Some(s.id.as_str()),
+                current: current_session == Some(&s.id),
                 expires_at: s.expires_at(),
-                id: s.id,
+                id: s.id.into_string(),
                 device: s.device,
                 user_agent: s.user_agent,
                 ip: s.ip,
@@ -54,11 +55,15 @@ impl AuthService {
 
     /// Revokes one of the caller's own sessions. Someone else's session id is answered exactly
     /// like an id that does not exist.
-    pub async fn revoke_session(&self, who: &Principal, session_id: &str) -> Result<(), AuthError> {
-        let id = parse_id(session_id).ok_or(AuthError::NotFound)?;
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
+    pub async fn revoke_session(
+        &self,
+        who: &Principal,
+        session_id: &SessionId,
+    ) -> Result<(), AuthError> {
         let now = self.now();
         let mut tx = self.begin().await?;
-        let session = store::sessions::get(&mut *tx, &id)
+        let session = store::sessions::get(&mut *tx, session_id)
             .await?
             .filter(|s| s.user_id == who.user_id && s.revoked_at.is_none())
             .ok_or(AuthError::NotFound)?;
@@ -74,6 +79,7 @@ impl AuthService {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn revoke_other_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
         self.end_own_sessions(who, Some(&who.session_id), RevokeReason::RevokedOthers)
             .await
@@ -81,6 +87,7 @@ impl AuthService {
 
     /// "Sign out everywhere": every session of the caller ends, this one included, and every
     /// access token already issued to the account is refused from now on.
+    #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn revoke_all_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
         let ended = self
             .end_own_sessions(who, None, RevokeReason::SignedOutEverywhere)
@@ -93,7 +100,7 @@ impl AuthService {
     async fn end_own_sessions(
         &self,
         who: &Principal,
-        keep: Option<&str>,
+        keep: Option<&SessionId>,
         reason: RevokeReason,
     ) -> Result<u64, AuthError> {
         let now = self.now();
@@ -105,9 +112,10 @@ impl AuthService {
         Ok(ended.len() as u64)
     }
 
-    pub async fn events(&self, user_id: &str) -> Result<Vec<EventDto>, AuthError> {
+    #[tracing::instrument(skip_all)]
+    pub async fn events(&self, user_id: &UserId) -> Result<Vec<EventDto>, AuthError> {
         let rows = store::events::for_user(&self.db.pool, user_id, EVENTS_LIMIT).await?;
-        Ok(rows.into_iter().filter_map(event_dto).collect())
+        Ok(rows.into_iter().map(event_dto).collect())
     }
 }
 
@@ -115,14 +123,10 @@ fn ended_dto(s: SessionRow) -> EndedSessionDto {
     let expired_at = s.expires_at();
     EndedSessionDto {
         ended_at: s.revoked_at.unwrap_or(expired_at),
-        reason: s
-            .revoke_reason
-            .as_deref()
-            .and_then(RevokeReason::parse)
-            .unwrap_or_else(|| {
-                RevokeReason::expiry(s.idle_expires_at, s.absolute_expires_at, expired_at)
-            }),
-        id: s.id,
+        reason: s.revoke_reason.unwrap_or_else(|| {
+            RevokeReason::expiry(s.idle_expires_at, s.absolute_expires_at, expired_at)
+        }),
+        id: s.id.into_string(),
         device: s.device,
         ip: s.ip,
         created_at: s.created_at,

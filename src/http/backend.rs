@@ -1,17 +1,17 @@
 //! The engine behind the server functions: implements `app::api::backend::AuthBackend` with
-//! `AuthService`, adds rate limits and request metadata, and maps engine errors to API errors.
+//! `AuthService`, adding rate limits and request metadata (errors map in `super::error`).
 
 use std::sync::Arc;
 
 use app::api::backend::AuthBackend;
 use app::api::backend::IssuedSession;
 use app::api::{
-    AdminUsersResponse, ApiError, AuthResponse, ErrorCode, EventsResponse, RevokedCount,
-    SessionsResponse,
+    AdminUsersResponse, ApiError, AuthResponse, EventsResponse, RevokedCount, SessionsResponse,
 };
 use http::request::Parts;
 use ipnet::IpNet;
 
+use crate::auth::domain::SessionId;
 use crate::auth::{AuthError, AuthService, Issued, Principal};
 use crate::config::Config;
 
@@ -100,6 +100,7 @@ impl AuthBackend for EngineBackend {
 
     async fn revoke_session(&self, req: &Parts, session_id: String) -> Result<(), ApiError> {
         let who = self.caller(req)?;
+        let session_id = SessionId::parse(&session_id).ok_or(AuthError::NotFound)?;
         Ok(self.auth.revoke_session(&who, &session_id).await?)
     }
 
@@ -201,49 +202,5 @@ fn issued(issued: Issued) -> IssuedSession {
         },
         refresh_token: issued.refresh_token.into_string(),
         refresh_max_age: issued.refresh_max_age,
-    }
-}
-
-/// The single mapping from engine errors to the public codes. Messages are the engine's
-/// user-facing text; internal details are logged, never sent.
-impl From<AuthError> for ApiError {
-    fn from(err: AuthError) -> Self {
-        let code = match &err {
-            AuthError::InvalidEmail => ErrorCode::InvalidEmail,
-            AuthError::WeakPassword(_) => ErrorCode::InvalidPassword,
-            AuthError::InvalidInput(_) => ErrorCode::InvalidInput,
-            AuthError::EmailTaken => ErrorCode::EmailTaken,
-            AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,
-            AuthError::WrongCurrentPassword => ErrorCode::InvalidCurrentPassword,
-            AuthError::AccountDisabled => ErrorCode::AccountDisabled,
-            AuthError::Unauthenticated => ErrorCode::Unauthenticated,
-            AuthError::InvalidToken => ErrorCode::InvalidToken,
-            AuthError::TokenExpired => ErrorCode::TokenExpired,
-            AuthError::SessionRevoked | AuthError::SessionEnded(_) => ErrorCode::SessionRevoked,
-            AuthError::SessionExpired => ErrorCode::SessionExpired,
-            AuthError::RefreshReused => ErrorCode::RefreshReused,
-            AuthError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
-            AuthError::Forbidden => ErrorCode::Forbidden,
-            AuthError::NotFound => ErrorCode::NotFound,
-            AuthError::RateLimited { .. } => ErrorCode::RateLimited,
-            AuthError::Busy { .. } => ErrorCode::Busy,
-            AuthError::Unavailable(source) => {
-                tracing::error!(error = %source, "database unavailable");
-                ErrorCode::DatabaseUnavailable
-            }
-            AuthError::Internal(source) => {
-                tracing::error!(error = %source, "internal error");
-                ErrorCode::Internal
-            }
-        };
-        let mut api = ApiError::new(code, err.to_string());
-        match err {
-            AuthError::RateLimited { retry_after } | AuthError::Busy { retry_after } => {
-                api.retry_after = Some(retry_after)
-            }
-            AuthError::SessionEnded(reason) => api.reason = Some(reason),
-            _ => {}
-        }
-        api
     }
 }

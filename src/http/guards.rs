@@ -6,11 +6,13 @@
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN, PRAGMA};
-use http::{HeaderValue, Method, StatusCode};
-use serde_json::json;
+use http::{HeaderValue, Method};
 
+use app::api::{ApiError, ErrorCode};
+
+use super::error::{respond, with_error_status};
 use crate::config::is_loopback;
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -27,12 +29,12 @@ pub async fn api_guard(
         return next.run(request).await;
     }
     if let Some(refusal) = refuse(&origin, &request) {
-        return no_store(refusal);
+        return no_store(respond(refusal));
     }
-    no_store(next.run(request).await)
+    no_store(with_error_status(next.run(request).await).await)
 }
 
-fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
+fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<ApiError> {
     if request.method() != Method::POST {
         return None; // the router answers 405
     }
@@ -42,17 +44,15 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if matches!(fetch_site, "cross-site" | "same-site") {
-        return Some(error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+        return Some(ApiError::new(
+            ErrorCode::Forbidden,
             "Requests from other sites are not allowed.",
         ));
     }
     if let Some(sent) = headers.get(ORIGIN) {
         if !origin_allowed(&origin.0, sent.to_str().unwrap_or("")) {
-            return Some(error(
-                StatusCode::FORBIDDEN,
-                "forbidden",
+            return Some(ApiError::new(
+            ErrorCode::Forbidden,
                 "Requests from this origin are not allowed.",
             ));
         }
@@ -63,9 +63,8 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         .unwrap_or("");
     let media_type = content_type.split(';').next().unwrap_or("").trim();
     if !media_type.eq_ignore_ascii_case("application/json") {
-        return Some(error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+        return Some(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
             "Send a JSON body with Content-Type: application/json.",
         ));
     }
@@ -78,9 +77,8 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<Response> {
         .or(known)
         .is_some_and(|n| n > MAX_BODY_BYTES as u64)
     {
-        return Some(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+        return Some(ApiError::new(
+            ErrorCode::PayloadTooLarge,
             "The request body is too large.",
         ));
     }
@@ -102,14 +100,6 @@ fn origin_allowed(allowed: &str, sent: &str) -> bool {
         }
         _ => false,
     }
-}
-
-pub fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({ "code": code, "message": message })),
-    )
-        .into_response()
 }
 
 fn no_store(mut response: Response) -> Response {

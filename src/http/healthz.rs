@@ -1,18 +1,21 @@
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::startup::AppState;
+use app::api::{ApiError, ErrorCode};
+
+use super::error::respond;
+use crate::db::Db;
 
 /// 200 when the database answers, 503 otherwise; load balancers take instances out on 503.
-pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if state.db.ping().await {
-        (StatusCode::OK, Json(json!({"status": "ok"})))
+pub async fn healthz(State(db): State<Db>) -> Response {
+    if db.ping().await {
+        Json(json!({"status": "ok"})).into_response()
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "code": "database_unavailable"})),
-        )
+        respond(ApiError::new(
+            ErrorCode::DatabaseUnavailable,
+            "The database is not answering.",
+        ))
     }
 }

@@ -1,7 +1,8 @@
-//! HTTP wiring around the engine: the server-function backend, request guards, security
-//! headers, health, JWKS.
+//! HTTP wiring around the engine: the server-function backend, the one error mapping,
+//! request guards, security headers, health, JWKS.
 
 pub mod backend;
+pub mod error;
 pub mod guards;
 pub mod healthz;
 pub mod jwks;

@@ -1,19 +1,47 @@
-use sqlx::{Any, Executor};
+use contract::{EventKind, RevokeReason, Role};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
-/// A security event as stored. `reason`, `role` and `actor_id` are typed by the engine;
-/// `detail` holds the free text of rows written before migration 0003.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+use super::decode::optional_enum;
+use super::ids::{EventId, SessionId, UserId};
+
+/// A security event as stored. Rows written before migration 0003 keep their free text in
+/// `detail`, which this version never reads.
+#[derive(Debug, Clone)]
 pub struct EventRow {
-    pub id: String,
-    pub user_id: String,
-    pub kind: String,
+    pub id: EventId,
+    pub user_id: UserId,
+    pub kind: EventKind,
     pub at: i64,
     pub ip: Option<String>,
     pub device: Option<String>,
-    pub session_id: Option<String>,
-    pub reason: Option<String>,
-    pub role: Option<String>,
-    pub actor_id: Option<String>,
+    pub session_id: Option<SessionId>,
+    pub reason: Option<RevokeReason>,
+    pub role: Option<Role>,
+    /// The administrator who acted, if one did.
+    pub actor_id: Option<UserId>,
+}
+
+impl EventRow {
+    /// `None` for a kind this version does not know (written by a newer one during a rolling
+    /// upgrade): such events are left out rather than failing the whole list.
+    fn decode(row: &AnyRow) -> sqlx::Result<Option<Self>> {
+        let Some(kind) = optional_enum(row, "kind")? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            kind,
+            at: row.try_get("at")?,
+            ip: row.try_get("ip")?,
+            device: row.try_get("device")?,
+            session_id: row.try_get("session_id")?,
+            reason: optional_enum(row, "reason")?,
+            role: optional_enum(row, "role")?,
+            actor_id: row.try_get("actor_id")?,
+        }))
+    }
 }
 
 pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, e: &EventRow) -> sqlx::Result<()> {
@@ -24,13 +52,13 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, e: &EventRow) -> 
     )
     .bind(&e.id)
     .bind(&e.user_id)
-    .bind(&e.kind)
+    .bind(e.kind.as_str())
     .bind(e.at)
     .bind(&e.ip)
     .bind(&e.device)
     .bind(&e.session_id)
-    .bind(&e.reason)
-    .bind(&e.role)
+    .bind(e.reason.map(RevokeReason::as_str))
+    .bind(e.role.map(Role::as_str))
     .bind(&e.actor_id)
     .execute(ex)
     .await
@@ -40,10 +68,10 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, e: &EventRow) -> 
 /// Newest first; ids are UUIDv7 so they break ties in creation order.
 pub async fn for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
-    user_id: &str,
+    user_id: &UserId,
     limit: i64,
 ) -> sqlx::Result<Vec<EventRow>> {
-    sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT id, user_id, kind, at, ip, device, session_id, reason, role, actor_id
          FROM security_events
          WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
@@ -51,5 +79,10 @@ pub async fn for_user<'c>(
     .bind(user_id)
     .bind(limit)
     .fetch_all(ex)
-    .await
+    .await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in &rows {
+        events.extend(EventRow::decode(row)?);
+    }
+    Ok(events)
 }

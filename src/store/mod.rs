@@ -1,8 +1,12 @@
 //! SQL, written once for both engines through sqlx's `Any` driver (`$n` placeholders work on
 //! SQLite and PostgreSQL alike). Functions take any executor so callers choose pool or transaction.
 
+mod decode;
 pub mod events;
+pub mod ids;
 pub mod keys;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod users;
+
+pub use ids::{EventId, SessionId, TokenId, UserId};

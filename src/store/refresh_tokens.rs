@@ -1,10 +1,12 @@
 use sqlx::{Any, Executor};
 
+use super::ids::{SessionId, TokenId};
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
-    pub id: String,
-    pub session_id: String,
-    pub parent_id: Option<String>,
+    pub id: TokenId,
+    pub session_id: SessionId,
+    pub parent_id: Option<TokenId>,
     pub used_at: Option<i64>,
     pub successor_sealed: Option<Vec<u8>>,
     /// Who consumed the token (see `auth::binding`); NULL for rows consumed by older versions.
@@ -15,9 +17,9 @@ pub struct TokenRow {
 /// The token a successful `consume` marked used.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Consumed {
-    pub id: String,
-    pub session_id: String,
-    pub parent_id: Option<String>,
+    pub id: TokenId,
+    pub session_id: SessionId,
+    pub parent_id: Option<TokenId>,
 }
 
 const COLUMNS: &str =
@@ -25,10 +27,10 @@ const COLUMNS: &str =
 
 pub async fn insert<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
-    session_id: &str,
+    id: &TokenId,
+    session_id: &SessionId,
     digest: &[u8],
-    parent_id: Option<&str>,
+    parent_id: Option<&TokenId>,
     now: i64,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -81,7 +83,7 @@ pub async fn find<'c>(
 /// a database dump plus an old token walk the chain to the live one.
 pub async fn set_successor<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &TokenId,
     sealed: Option<&[u8]>,
 ) -> sqlx::Result<()> {
     sqlx::query("UPDATE refresh_tokens SET successor_sealed = $2 WHERE id = $1")
@@ -110,7 +112,7 @@ pub async fn clear_stale_successors<'c>(
 /// Counts one more grace replay of `id`; false once `max` replays were served.
 pub async fn count_grace_replay<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &TokenId,
     max: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
@@ -128,7 +130,7 @@ pub async fn count_grace_replay<'c>(
 /// parent of the session's live refresh token.
 pub async fn successor_unused<'c>(
     ex: impl Executor<'c, Database = Any>,
-    parent_id: &str,
+    parent_id: &TokenId,
 ) -> sqlx::Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM refresh_tokens WHERE parent_id = $1 AND used_at IS NULL",

@@ -1,9 +1,14 @@
-use sqlx::{Any, Executor};
+use contract::RevokeReason;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, FromRow, Row};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+use super::decode::optional_enum;
+use super::ids::{SessionId, UserId};
+
+#[derive(Debug, Clone)]
 pub struct SessionRow {
-    pub id: String,
-    pub user_id: String,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub created_at: i64,
     pub last_active_at: i64,
     pub idle_expires_at: i64,
@@ -12,8 +17,29 @@ pub struct SessionRow {
     pub device: String,
     pub ip: String,
     pub revoked_at: Option<i64>,
-    pub revoke_reason: Option<String>,
-    pub revoked_by: Option<String>,
+    /// `None` while live, or when a newer version wrote a reason this one does not know.
+    pub revoke_reason: Option<RevokeReason>,
+    /// The administrator who ended it.
+    pub revoked_by: Option<UserId>,
+}
+
+impl<'r> FromRow<'r, AnyRow> for SessionRow {
+    fn from_row(row: &'r AnyRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            created_at: row.try_get("created_at")?,
+            last_active_at: row.try_get("last_active_at")?,
+            idle_expires_at: row.try_get("idle_expires_at")?,
+            absolute_expires_at: row.try_get("absolute_expires_at")?,
+            user_agent: row.try_get("user_agent")?,
+            device: row.try_get("device")?,
+            ip: row.try_get("ip")?,
+            revoked_at: row.try_get("revoked_at")?,
+            revoke_reason: optional_enum(row, "revoke_reason")?,
+            revoked_by: row.try_get("revoked_by")?,
+        })
+    }
 }
 
 impl SessionRow {
@@ -64,7 +90,7 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, s: &SessionRow) -
 
 pub async fn get<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &SessionId,
 ) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM sessions WHERE id = $1"))
         .bind(id)
@@ -75,7 +101,7 @@ pub async fn get<'c>(
 /// Sessions that are neither revoked nor expired, newest first.
 pub async fn active_for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
 ) -> sqlx::Result<Vec<SessionRow>> {
     sqlx::query_as(&format!(
@@ -92,7 +118,7 @@ pub async fn active_for_user<'c>(
 /// Sessions that ended (revoked, or expired without anyone noticing) since `since`.
 pub async fn ended_for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
-    user_id: &str,
+    user_id: &UserId,
     now: i64,
     since: i64,
     limit: i64,
@@ -114,9 +140,9 @@ pub async fn ended_for_user<'c>(
 /// Marks one live session revoked; false when it was already ended.
 pub async fn revoke<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
-    reason: &str,
-    by: Option<&str>,
+    id: &SessionId,
+    reason: RevokeReason,
+    by: Option<&UserId>,
     now: i64,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
@@ -125,7 +151,7 @@ pub async fn revoke<'c>(
     )
     .bind(id)
     .bind(now)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(by)
     .execute(ex)
     .await?;
@@ -135,21 +161,21 @@ pub async fn revoke<'c>(
 /// Revokes every live session of a user except `keep`, returning the ids it ended.
 pub async fn revoke_all_for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
-    user_id: &str,
-    keep: Option<&str>,
-    reason: &str,
-    by: Option<&str>,
+    user_id: &UserId,
+    keep: Option<&SessionId>,
+    reason: RevokeReason,
+    by: Option<&UserId>,
     now: i64,
-) -> sqlx::Result<Vec<String>> {
+) -> sqlx::Result<Vec<SessionId>> {
     sqlx::query_scalar(
         "UPDATE sessions SET revoked_at = $3, revoke_reason = $4, revoked_by = $5
          WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2
          RETURNING id",
     )
     .bind(user_id)
-    .bind(keep.unwrap_or(""))
+    .bind(keep.map_or("", SessionId::as_str))
     .bind(now)
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(by)
     .fetch_all(ex)
     .await
@@ -159,7 +185,7 @@ pub async fn revoke_all_for_user<'c>(
 /// expired, possibly by a transaction that committed after the caller read it).
 pub async fn touch<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &SessionId,
     now: i64,
     idle_expires_at: i64,
     ip: &str,
@@ -182,7 +208,7 @@ pub async fn touch<'c>(
 pub async fn revoked_since<'c>(
     ex: impl Executor<'c, Database = Any>,
     since: i64,
-) -> sqlx::Result<Vec<(String, i64)>> {
+) -> sqlx::Result<Vec<(SessionId, i64)>> {
     sqlx::query_as(
         "SELECT id, revoked_at FROM sessions WHERE revoked_at IS NOT NULL AND revoked_at >= $1",
     )
@@ -194,7 +220,7 @@ pub async fn revoked_since<'c>(
 /// The user agents and addresses of a user's most recent sessions, ended ones included.
 pub async fn recent_clients<'c>(
     ex: impl Executor<'c, Database = Any>,
-    user_id: &str,
+    user_id: &UserId,
     limit: i64,
 ) -> sqlx::Result<Vec<(String, String)>> {
     sqlx::query_as(

@@ -1,9 +1,11 @@
 use contract::Role;
 use sqlx::{Any, Executor};
 
+use super::ids::UserId;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     #[sqlx(try_from = "String")]
@@ -14,7 +16,7 @@ pub struct UserRow {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserSummary {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     #[sqlx(try_from = "String")]
     pub role: Role,
@@ -57,7 +59,7 @@ pub async fn by_email<'c>(
 
 pub async fn by_id<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &UserId,
 ) -> sqlx::Result<Option<UserRow>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
         .bind(id)
@@ -69,7 +71,7 @@ pub async fn by_id<'c>(
 /// still `hash` and the account is enabled; false otherwise.
 pub async fn lock_if_unchanged<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &UserId,
     hash: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
@@ -85,7 +87,7 @@ pub async fn lock_if_unchanged<'c>(
 
 /// Takes the user's row lock (PostgreSQL; SQLite already holds its write lock), so every path
 /// that creates or ends a user's sessions is serialised per user.
-pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::Result<bool> {
+pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, id: &UserId) -> sqlx::Result<bool> {
     let done = sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
         .bind(id)
         .execute(ex)
@@ -97,7 +99,7 @@ pub async fn lock<'c>(ex: impl Executor<'c, Database = Any>, id: &str) -> sqlx::
 /// (compare-and-swap), so a stale write can never bring back an old password.
 pub async fn replace_password_hash<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &UserId,
     verified: &str,
     new: &str,
     now: i64,
@@ -116,7 +118,7 @@ pub async fn replace_password_hash<'c>(
 
 pub async fn set_password_hash<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &UserId,
     hash: &str,
     now: i64,
 ) -> sqlx::Result<()> {
@@ -131,7 +133,7 @@ pub async fn set_password_hash<'c>(
 
 pub async fn set_role<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &UserId,
     role: Role,
     now: i64,
 ) -> sqlx::Result<()> {
@@ -146,7 +148,7 @@ pub async fn set_role<'c>(
 
 pub async fn set_disabled_at<'c>(
     ex: impl Executor<'c, Database = Any>,
-    id: &str,
+    id: &UserId,
     disabled_at: Option<i64>,
     now: i64,
 ) -> sqlx::Result<bool> {
@@ -163,7 +165,7 @@ pub async fn set_disabled_at<'c>(
 pub async fn disabled_since<'c>(
     ex: impl Executor<'c, Database = Any>,
     since: i64,
-) -> sqlx::Result<Vec<(String, i64)>> {
+) -> sqlx::Result<Vec<(UserId, i64)>> {
     sqlx::query_as(
         "SELECT id, disabled_at FROM users WHERE disabled_at IS NOT NULL AND disabled_at >= $1",
     )

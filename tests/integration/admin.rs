@@ -135,7 +135,7 @@ both_engines!(unknown_user_ids_answer_404, |app: TestApp| async move {
 #[tokio::test]
 async fn admin_bootstrap_from_the_environment_creates_the_admin() {
     let app = TestApp::spawn_with(
-        Engine::Sqlite,
+        Dialect::Sqlite,
         &[
             ("LATCHKEY_ADMIN_EMAIL", "boot@example.com"),
             ("LATCHKEY_ADMIN_PASSWORD", PASSWORD),

@@ -270,7 +270,7 @@ both_engines!(disabled_accounts_cannot_log_in, |app: TestApp| async move {
 
 #[tokio::test]
 async fn login_is_rate_limited_per_ip_with_retry_after() {
-    let app = TestApp::spawn_with(Engine::Sqlite, &[("LATCHKEY_RATE_LOGIN_PER_MIN", "3")])
+    let app = TestApp::spawn_with(Dialect::Sqlite, &[("LATCHKEY_RATE_LOGIN_PER_MIN", "3")])
         .await
         .unwrap();
     for _ in 0..3 {

@@ -65,7 +65,7 @@ both_engines!(jwks_publishes_the_signing_key, |app: TestApp| async move {
 
 #[tokio::test]
 async fn sqlite_pool_uses_wal_and_foreign_keys() {
-    let db = test_db(Engine::Sqlite).await.unwrap();
+    let db = test_db(Dialect::Sqlite).await.unwrap();
     let pool = latchkey::db::Db::connect(&db.url).await.unwrap().pool;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&pool)

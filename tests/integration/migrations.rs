@@ -10,17 +10,17 @@ use crate::support::*;
 type EventColumns = (String, Option<String>, Option<String>, Option<String>);
 
 /// Applies the engine's migrations up to and including `last`, as an older release would have.
-async fn migrate_up_to(url: &str, engine: Engine, last: i64) -> sqlx::AnyPool {
+async fn migrate_up_to(url: &str, engine: Dialect, last: i64) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
-    if engine == Engine::Sqlite {
+    if engine == Dialect::Sqlite {
         // As `Db::connect` would create it.
         let path = url.trim_start_matches("sqlite://");
         std::fs::File::create(path).expect("create sqlite file");
     }
     let pool = sqlx::AnyPool::connect(url).await.expect("connect");
     let folder = match engine {
-        Engine::Sqlite => "migrations/sqlite",
-        Engine::Postgres => "migrations/postgres",
+        Dialect::Sqlite => "migrations/sqlite",
+        Dialect::Postgres => "migrations/postgres",
     };
     let mut migrator = Migrator::new(std::path::Path::new(folder))
         .await
@@ -36,7 +36,7 @@ async fn migrate_up_to(url: &str, engine: Engine, last: i64) -> sqlx::AnyPool {
     pool
 }
 
-async fn typed_events_after_upgrade(engine: Engine) {
+async fn typed_events_after_upgrade(engine: Dialect) {
     let Some(db) = test_db(engine).await else {
         return;
     };
@@ -90,10 +90,10 @@ async fn typed_events_after_upgrade(engine: Engine) {
 
 #[tokio::test]
 async fn old_event_details_become_typed_columns_on_sqlite() {
-    typed_events_after_upgrade(Engine::Sqlite).await;
+    typed_events_after_upgrade(Dialect::Sqlite).await;
 }
 
 #[tokio::test]
 async fn old_event_details_become_typed_columns_on_postgres() {
-    typed_events_after_upgrade(Engine::Postgres).await;
+    typed_events_after_upgrade(Dialect::Postgres).await;
 }

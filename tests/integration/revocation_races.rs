@@ -16,9 +16,9 @@ async fn foreign_transaction(app: &TestApp) -> sqlx::AnyConnection {
     let mut conn = sqlx::AnyConnection::connect(app.database_url())
         .await
         .unwrap();
-    let begin = match app.engine() {
-        Engine::Sqlite => "BEGIN IMMEDIATE",
-        Engine::Postgres => "BEGIN",
+    let begin = match app.dialect() {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => "BEGIN",
     };
     sqlx::query(begin).execute(&mut conn).await.unwrap();
     conn
@@ -28,7 +28,7 @@ async fn foreign_transaction(app: &TestApp) -> sqlx::AnyConnection {
 /// so the interleaving under test really happens however slow the machine is. PostgreSQL says
 /// when a backend waits; SQLite's busy wait is invisible, so there a pause stands in.
 async fn until_someone_waits_for_a_lock(app: &TestApp) {
-    if app.engine() == Engine::Sqlite {
+    if app.dialect() == Dialect::Sqlite {
         tokio::time::sleep(Duration::from_millis(300)).await;
         return;
     }
@@ -207,7 +207,7 @@ both_engines!(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn unknown_refresh_tokens_never_wait_for_the_sqlite_write_lock() {
-    let Some(app) = TestApp::spawn(Engine::Sqlite).await else {
+    let Some(app) = TestApp::spawn(Dialect::Sqlite).await else {
         return;
     };
     let writer = foreign_transaction(&app).await;

@@ -112,7 +112,7 @@ fn check_page(response: &TestResponse) -> String {
 
 #[tokio::test]
 async fn pages_have_a_csp_whose_fresh_nonce_is_on_every_inline_script() {
-    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let app = TestApp::spawn(Dialect::Sqlite).await.unwrap();
     let mut seen = Vec::new();
     for (path, status) in [
         ("/login", StatusCode::OK),
@@ -136,7 +136,7 @@ async fn pages_have_a_csp_whose_fresh_nonce_is_on_every_inline_script() {
 #[tokio::test]
 async fn hsts_is_sent_when_the_public_origin_is_https() {
     let app = TestApp::spawn_with(
-        Engine::Sqlite,
+        Dialect::Sqlite,
         &[("LATCHKEY_PUBLIC_ORIGIN", "https://auth.example.com")],
     )
     .await
@@ -152,7 +152,7 @@ async fn hsts_is_sent_when_the_public_origin_is_https() {
 
 #[tokio::test]
 async fn other_answers_carry_the_same_policy_without_a_nonce() {
-    let app = TestApp::spawn(Engine::Sqlite).await.unwrap();
+    let app = TestApp::spawn(Dialect::Sqlite).await.unwrap();
     let (a, b) = (get(&app, "/healthz").await, get(&app, "/healthz").await);
     let policy = header(&a, "content-security-policy").expect("a CSP header");
     assert_eq!(Some(policy), header(&b, "content-security-policy"));

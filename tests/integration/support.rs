@@ -23,8 +23,8 @@ use tower::ServiceExt;
 /// The refresh cookie's name, from the transport layer that sets it. The literal name is part of
 /// the contract and is pinned once, in `auth_flow::refresh_cookie_attributes_are_exact`.
 pub use app::api::transport::REFRESH_COOKIE;
-/// The server's own engine enum: what `TestApp::engine` reports and `both_engines!` runs on.
-pub use latchkey::db::Engine;
+/// The server's own database enum: what `TestApp::dialect` reports and `both_engines!` runs on.
+pub use latchkey::db::Dialect;
 
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -71,9 +71,9 @@ fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-pub async fn test_db(engine: Engine) -> Option<TestDb> {
+pub async fn test_db(engine: Dialect) -> Option<TestDb> {
     match engine {
-        Engine::Sqlite => {
+        Dialect::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}/latchkey.db", dir.path().display());
             Some(TestDb {
@@ -82,7 +82,7 @@ pub async fn test_db(engine: Engine) -> Option<TestDb> {
                 pg_name: None,
             })
         }
-        Engine::Postgres => {
+        Dialect::Postgres => {
             use sqlx::Connection;
             let admin = postgres_admin_url();
             let mut conn = match sqlx::PgConnection::connect(&admin).await {
@@ -155,11 +155,11 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    pub async fn spawn(engine: Engine) -> Option<Self> {
+    pub async fn spawn(engine: Dialect) -> Option<Self> {
         Self::spawn_with(engine, &[]).await
     }
 
-    pub async fn spawn_with(engine: Engine, overrides: &[(&str, &str)]) -> Option<Self> {
+    pub async fn spawn_with(engine: Dialect, overrides: &[(&str, &str)]) -> Option<Self> {
         let db = Arc::new(test_db(engine).await?);
         Some(
             Self::start(db, ManualClock::default(), overrides)
@@ -196,8 +196,8 @@ impl TestApp {
         Self::start(self.db.clone(), self.clock.clone(), overrides).await
     }
 
-    pub fn engine(&self) -> Engine {
-        self.state.db.engine
+    pub fn dialect(&self) -> Dialect {
+        self.state.db.dialect
     }
 
     pub fn database_url(&self) -> &str {
@@ -578,7 +578,7 @@ macro_rules! both_engines {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
                 if let Some(app) = $crate::support::TestApp::spawn_with(
-                    $crate::support::Engine::Sqlite,
+                    $crate::support::Dialect::Sqlite,
                     $overrides,
                 )
                 .await
@@ -589,7 +589,7 @@ macro_rules! both_engines {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
                 if let Some(app) = $crate::support::TestApp::spawn_with(
-                    $crate::support::Engine::Postgres,
+                    $crate::support::Dialect::Postgres,
                     $overrides,
                 )
                 .await

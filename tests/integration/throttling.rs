@@ -161,7 +161,7 @@ both_engines!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_password_queue_answers_503_busy_with_retry_after() {
     let Some(app) = TestApp::spawn_with(
-        Engine::Sqlite,
+        Dialect::Sqlite,
         &[
             ("LATCHKEY_ARGON2_QUEUE", "0"),
             ("LATCHKEY_ARGON2_M_KIB", "65536"),

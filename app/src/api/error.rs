@@ -1,5 +1,5 @@
 //! The one error type every server function returns. It carries a stable machine code; the
-//! HTTP status of each code is decided here and nowhere else.
+//! HTTP status of each code is `ErrorCode::status()` (in `contract`), applied by the server.
 
 pub use contract::error::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -33,8 +33,10 @@ impl ApiError {
 impl FromServerFnError for ApiError {
     type Encoder = JsonEncoding;
 
+    /// Framework errors (a malformed body) happen before our code runs; the server gives them
+    /// the status of the code chosen here, like every other error.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let err = match value {
+        match value {
             // On the server, a body that does not deserialise is the caller's mistake.
             #[cfg(feature = "ssr")]
             ServerFnErrorErr::Deserialization(_) => ApiError::new(
@@ -53,12 +55,7 @@ impl FromServerFnError for ApiError {
                 ErrorCode::Internal,
                 "Something went wrong. Try again in a moment.",
             ),
-        };
-        // Framework errors (a malformed body) happen before our code runs: give them their
-        // status here, or they would all answer 500.
-        #[cfg(feature = "ssr")]
-        super::transport::apply_error_status(&err);
-        err
+        }
     }
 }
 

@@ -1,13 +1,11 @@
 //! Server-side plumbing shared by every server function: find the backend and the request head,
-//! set the status for errors, and build the refresh cookie (the only place that does).
+//! and build the refresh cookie (the only place that does). Error statuses are set by the
+//! server on the way out, from `ErrorCode::status()`.
 
 use std::future::Future;
 
-use http::header::{HeaderValue, RETRY_AFTER};
 use http::request::Parts;
-use http::StatusCode;
 use leptos::prelude::*;
-use leptos_axum::ResponseOptions;
 use tower_cookies::cookie::{time::Duration, Cookie, SameSite};
 use tower_cookies::Cookies;
 
@@ -20,34 +18,18 @@ use super::error::{ApiError, ErrorCode};
 pub const REFRESH_COOKIE: &str = "__Host-latchkey-refresh";
 pub const REFRESH_COOKIE_PATH: &str = "/";
 
-/// Runs a server function body with the backend and request head, mapping its error to a status.
+/// Runs a server function body with the backend and request head.
 pub async fn run<T, F, Fut>(body: F) -> Result<T, ApiError>
 where
     F: FnOnce(SharedBackend, Parts) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let result = match (use_context::<SharedBackend>(), use_context::<Parts>()) {
+    match (use_context::<SharedBackend>(), use_context::<Parts>()) {
         (Some(backend), Some(parts)) => body(backend, parts).await,
         _ => Err(ApiError::new(
             ErrorCode::Internal,
             "The server is not configured.",
         )),
-    };
-    if let Err(err) = &result {
-        apply_error_status(err);
-    }
-    result
-}
-
-pub fn apply_error_status(err: &ApiError) {
-    let Some(response) = use_context::<ResponseOptions>() else {
-        return;
-    };
-    response.set_status(
-        StatusCode::from_u16(err.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-    );
-    if let Some(seconds) = err.retry_after {
-        response.insert_header(RETRY_AFTER, HeaderValue::from(seconds));
     }
 }
 

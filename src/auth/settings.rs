@@ -1,0 +1,25 @@
+//! What the engine is told at start. The process configuration (`crate::config`) builds it;
+//! the engine never reads the environment or the `Config` itself.
+
+use super::key_encryption::KeyEncryptionSource;
+use super::passwords::Argon2Params;
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// The public origin: the `iss` of every access token.
+    pub issuer: String,
+    pub access_ttl_secs: i64,
+    /// A session idle this long ends.
+    pub idle_ttl_secs: i64,
+    /// A session ends this long after sign-in, however active.
+    pub absolute_ttl_secs: i64,
+    /// How long a just-rotated refresh token is answered with its successor.
+    pub grace_secs: i64,
+    pub key_rotation_secs: i64,
+    pub argon2: Argon2Params,
+    /// Password hashes that may wait for a free core; beyond this the answer is `busy`.
+    pub argon2_queue: usize,
+    /// Failed sign-ins per account per hour before that account is throttled (0: off).
+    pub account_failures_per_hour: u32,
+    pub key_encryption: KeyEncryptionSource,
+}
