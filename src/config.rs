@@ -12,7 +12,7 @@ use url::Url;
 
 pub use crate::auth::key_encryption::{decode_key_encryption_key, KeyEncryptionSource};
 pub use crate::auth::passwords::Argon2Params;
-use crate::auth::AuthSettings;
+use crate::auth::{AuthSettings, NewNetworkPolicy};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -49,6 +49,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub key_encryption: KeyEncryptionSource,
     pub admin: Option<AdminBootstrap>,
+    /// Refuse sign-ins that do not bind the session to a device key (DPoP).
+    pub require_dpop: bool,
+    pub new_network_policy: NewNetworkPolicy,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/latchkey.db";
@@ -139,6 +142,8 @@ impl Config {
             argon2_queue: self.argon2_queue,
             account_failures_per_hour: self.rate_account_failures_per_hour,
             key_encryption: self.key_encryption.clone(),
+            require_dpop: self.require_dpop,
+            new_network: self.new_network_policy,
         }
     }
 
@@ -217,6 +222,9 @@ impl Config {
                     .into(),
             });
         }
+        let require_dpop = env.parse("LATCHKEY_REQUIRE_DPOP", "false", "true or false")?;
+        let new_network_policy =
+            env.parse("LATCHKEY_NEW_NETWORK_POLICY", "record", "record or refuse")?;
         let trusted_proxies = parse_networks(
             "LATCHKEY_TRUSTED_PROXIES",
             &env.string("LATCHKEY_TRUSTED_PROXIES").unwrap_or_default(),
@@ -263,6 +271,8 @@ impl Config {
             trusted_proxies,
             key_encryption,
             admin,
+            require_dpop,
+            new_network_policy,
         })
     }
 }

@@ -81,7 +81,8 @@ async fn serve() -> anyhow::Result<()> {
 async fn admin(action: AdminAction) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let db = Db::connect(&config.database_url).await?;
-    let auth = AuthService::start(db, config.auth_settings(), std::sync::Arc::new(SystemClock)).await?;
+    let auth =
+        AuthService::start(db, config.auth_settings(), std::sync::Arc::new(SystemClock)).await?;
     match action {
         AdminAction::Create { email } => {
             let email = normalised(&email)?;

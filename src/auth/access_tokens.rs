@@ -30,6 +30,15 @@ pub struct AccessClaims {
     pub nbf: i64,
     pub exp: i64,
     pub jti: String,
+    /// For a device-bound session, the key's thumbprint (RFC 9449 §6.1), so a resource server
+    /// that wants proof of possession on access tokens can require it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Confirmation {
+    pub jkt: String,
 }
 
 pub struct AccessTokens {
@@ -46,6 +55,7 @@ pub struct Subject<'a> {
     pub session_id: &'a SessionId,
     pub role: Role,
     pub email: &'a str,
+    pub bound_to: Option<&'a str>,
 }
 
 impl AccessTokens {
@@ -102,6 +112,9 @@ impl AccessTokens {
             nbf: now,
             exp: (now + self.ttl_secs).min(not_after),
             jti: uuid::Uuid::now_v7().to_string(),
+            cnf: subject.bound_to.map(|jkt| Confirmation {
+                jkt: jkt.to_owned(),
+            }),
         };
         let token = jsonwebtoken::encode(&header, &claims, key)
             .map_err(|e| AuthError::Internal(e.into()))?;

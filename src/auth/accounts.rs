@@ -7,6 +7,7 @@ use crate::store::users::UserRow;
 
 use super::device::ClientInfo;
 use super::domain::{Email, NewPassword, RevokeReason, Role, UserId};
+use super::dpop::Proof;
 use super::error::AuthError;
 use super::service::{AuthService, Issued, Liveness, Principal};
 use contract::EventKind;
@@ -21,6 +22,7 @@ impl AuthService {
     ) -> Result<Issued, AuthError> {
         let email = Email::parse(email)?;
         let password = NewPassword::parse(password, for_account(&email))?;
+        let proof = self.sign_in_proof(client)?;
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.now();
         let user = new_user(&email, hash, Role::User, now);
@@ -28,7 +30,9 @@ impl AuthService {
         if !store::users::insert(&mut *tx, &user).await? {
             return Err(AuthError::EmailTaken);
         }
-        let issued = self.start_session(&mut tx, &user, client, now).await?;
+        let issued = self
+            .start_session(&mut tx, &user, client, proof.as_ref(), now)
+            .await?;
         self.event(&user.id, EventKind::Registered, now)
             .session(&issued.session_id)
             .ip(&client.ip)
@@ -51,6 +55,8 @@ impl AuthService {
         if password.chars().count() > contract::password::MAX_CHARS {
             return Err(AuthError::InvalidCredentials);
         }
+        // Checked before the password: a bad proof costs no argon2.
+        let proof = self.sign_in_proof(client)?;
         let email = Email::parse(email).ok();
         // Invalid emails share one throttle key: they can never match anyway.
         let account = email.as_ref().map_or("", Email::as_str).to_owned();
@@ -62,7 +68,10 @@ impl AuthService {
         // A concurrent rehash by another login of the same account can change the hash between
         // our verify and our write; one more round then verifies against the new hash.
         for _ in 0..2 {
-            match self.try_login(email.as_ref(), password, client).await {
+            match self
+                .try_login(email.as_ref(), password, client, proof.as_ref())
+                .await
+            {
                 Err(LoginFailure::HashChanged) => continue,
                 Err(LoginFailure::Refused(err)) => {
                     if matches!(err, AuthError::InvalidCredentials) {
@@ -82,6 +91,7 @@ impl AuthService {
         email: Option<&Email>,
         password: &str,
         client: &ClientInfo,
+        proof: Option<&Proof>,
     ) -> Result<Issued, LoginFailure> {
         let user = match email {
             Some(email) => store::users::by_email(&self.db.pool, email.as_str()).await?,
@@ -141,7 +151,9 @@ impl AuthService {
         if !enabled {
             return Err(AuthError::AccountDisabled.into());
         }
-        let issued = self.start_session(&mut tx, &user, client, now).await?;
+        let issued = self
+            .start_session(&mut tx, &user, client, proof, now)
+            .await?;
         self.event(&user.id, EventKind::LoginSucceeded, now)
             .session(&issued.session_id)
             .ip(&client.ip)
@@ -150,6 +162,16 @@ impl AuthService {
             .await?;
         tx.commit().await?;
         Ok(issued)
+    }
+
+    /// A sign-in binds its new session to the proof's key. A proof that was sent must be
+    /// valid; none at all is refused only when every session must be bound.
+    fn sign_in_proof(&self, client: &ClientInfo) -> Result<Option<Proof>, AuthError> {
+        match self.check_proof(client) {
+            Ok(None) if self.settings.require_dpop => Err(AuthError::ProofRequired),
+            Ok(proof) => Ok(proof),
+            Err(err) => Err(AuthError::ProofInvalid(err)),
+        }
     }
 
     /// Whether this client has held a session of the account (same browser and network).

@@ -1,12 +1,76 @@
-//! Which client a refresh token was consumed by. A grace-window replay of the parent is served
-//! only to that same client; any other client presenting it is treated as a thief. Today the
-//! client is recognised by a fingerprint of its user agent and network; device binding with a
-//! key the browser holds (DPoP) replaces this module's two functions and nothing else.
+//! Who may use a session's refresh token. A session bound to a device key (DPoP) is used only
+//! with a fresh proof made by that key; a proof made by another key means the cookie left its
+//! browser. Unbound sessions (API clients that send no proof) fall back to a fingerprint of the
+//! user agent and network for grace-window replays.
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::store;
+use crate::store::sessions::SessionRow;
+
 use super::device::{network_of, ClientInfo};
+use super::dpop::{self, Proof, ProofError};
+use super::error::AuthError;
+use super::service::{AuthService, Tx};
+
+/// What a request proves about a session's device key.
+pub(super) enum Possession {
+    /// The session is bound and the request carried a fresh proof made by its key.
+    Proven,
+    /// The session is not bound to a key.
+    Unbound,
+    /// A valid proof made by another key: the refresh cookie is being used elsewhere.
+    OtherKey,
+}
+
+/// The request's proof, checked on its own; `Ok(None)` when it sent none.
+pub(super) type CheckedProof = Result<Option<Proof>, ProofError>;
+
+impl AuthService {
+    pub(super) fn check_proof(&self, client: &ClientInfo) -> CheckedProof {
+        client
+            .proof
+            .as_ref()
+            .map(|presented| dpop::verify(&presented.jwt, &presented.target, self.now()))
+            .transpose()
+    }
+
+    /// Whether the request proves possession of `session`'s key. A bound session without a
+    /// valid proof is refused (`proof_invalid`) and nothing about it changes; an accepted
+    /// proof's `jti` is recorded in `tx`, so it cannot be used twice.
+    pub(super) async fn possession(
+        &self,
+        tx: &mut Tx,
+        session: &SessionRow,
+        proof: &CheckedProof,
+    ) -> Result<Possession, AuthError> {
+        let Some(bound_to) = &session.dpop_jkt else {
+            return Ok(Possession::Unbound);
+        };
+        let proof = match proof {
+            Ok(Some(proof)) => proof,
+            Ok(None) => return Err(AuthError::ProofInvalid(ProofError::Missing)),
+            Err(err) => return Err(AuthError::ProofInvalid(*err)),
+        };
+        if !bool::from(proof.key.as_str().as_bytes().ct_eq(bound_to.as_bytes())) {
+            return Ok(Possession::OtherKey);
+        }
+        self.remember_proof(tx, proof).await?;
+        Ok(Possession::Proven)
+    }
+
+    /// Records a proof's `jti` for as long as the proof could pass the age check.
+    pub(super) async fn remember_proof(&self, tx: &mut Tx, proof: &Proof) -> Result<(), AuthError> {
+        let expires_at = proof.issued_at + dpop::MAX_SKEW_SECS;
+        if !store::dpop_proofs::remember(&mut **tx, proof.key.as_str(), &proof.jti, expires_at)
+            .await?
+        {
+            return Err(AuthError::ProofInvalid(ProofError::Replayed));
+        }
+        Ok(())
+    }
+}
 
 /// A digest of the user agent and the network (IPv4 /24, IPv6 /64): stable across the retries
 /// of one browser, different for a thief elsewhere.

@@ -5,6 +5,8 @@
 pub struct ClientInfo {
     pub ip: String,
     pub user_agent: String,
+    /// The request's DPoP proof, if it sent one, with what it must have been made for.
+    pub proof: Option<super::dpop::PresentedProof>,
 }
 
 const MAX_USER_AGENT: usize = 512;
@@ -19,7 +21,13 @@ impl ClientInfo {
         Self {
             ip: ip.into(),
             user_agent,
+            proof: None,
         }
+    }
+
+    pub fn with_proof(mut self, proof: super::dpop::PresentedProof) -> Self {
+        self.proof = Some(proof);
+        self
     }
 
     pub fn device_label(&self) -> String {
@@ -49,6 +57,21 @@ pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
         std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(std::net::IpAddr::V4).unwrap_or(ip),
         v4 => v4,
+    }
+}
+
+/// Whether two user agents are the same browser family on the same operating system (versions
+/// may differ: browsers update). When either cannot be told, they are not called different.
+pub fn same_kind_of_device(a: &str, b: &str) -> bool {
+    let kind = |ua: &str| {
+        woothee::parser::Parser::new()
+            .parse(ua)
+            .map(|ua| (ua.name, ua.os))
+            .filter(|(name, os)| *name != "UNKNOWN" && *os != "UNKNOWN")
+    };
+    match (kind(a), kind(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
     }
 }
 
@@ -91,6 +114,23 @@ mod tests {
             device_label(firefox)
         );
         assert_eq!(device_label(""), "Unknown device");
+    }
+
+    #[test]
+    fn a_browser_update_is_the_same_device_and_another_browser_is_not() {
+        let chrome_120 = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let chrome_131 = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        let firefox_linux =
+            "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
+        let chrome_windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        assert!(same_kind_of_device(chrome_120, chrome_131));
+        assert!(!same_kind_of_device(chrome_120, firefox_linux));
+        assert!(!same_kind_of_device(chrome_120, chrome_windows));
+        assert!(
+            same_kind_of_device(chrome_120, ""),
+            "unknown is not evidence"
+        );
+        assert!(same_kind_of_device(chrome_120, "curl/8.5.0"));
     }
 
     #[test]

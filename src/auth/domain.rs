@@ -3,8 +3,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use contract::password;
 pub use crate::store::ids::{EventId, SessionId, TokenId, UserId};
+use contract::password;
 pub use contract::{RevokeReason, Role};
 
 use super::error::AuthError;
@@ -48,7 +48,6 @@ impl NewPassword {
         self.0.expose_secret()
     }
 }
-
 
 #[cfg(test)]
 mod tests {

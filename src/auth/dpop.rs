@@ -22,8 +22,7 @@ const PROOF_TYPE: &str = "dpop+jwt";
 const MAX_JTI_BYTES: usize = 128;
 
 /// The RFC 7638 thumbprint of a public key (base64url SHA-256): what a session is bound to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, sqlx::Type)]
-#[sqlx(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Thumbprint(String);
 
 impl Thumbprint {
@@ -36,8 +35,15 @@ impl Thumbprint {
 /// no query).
 #[derive(Debug, Clone)]
 pub struct ProofTarget {
-    pub method: &'static str,
+    pub method: String,
     pub url: String,
+}
+
+/// A `DPoP` header as the request carried it, and what it must have been made for.
+#[derive(Debug, Clone)]
+pub struct PresentedProof {
+    pub jwt: String,
+    pub target: ProofTarget,
 }
 
 /// A proof whose signature, target and age are right.
@@ -50,6 +56,8 @@ pub struct Proof {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ProofError {
+    #[error("no DPoP proof was sent for a device-bound session")]
+    Missing,
     #[error("the DPoP proof is not a well-formed ES256 proof JWT")]
     Malformed,
     #[error("the DPoP proof's signature does not verify")]
@@ -58,6 +66,8 @@ pub enum ProofError {
     WrongTarget,
     #[error("the DPoP proof is too old or from the future")]
     Stale,
+    #[error("the DPoP proof's jti was already used with this key")]
+    Replayed,
 }
 
 #[derive(Deserialize)]
@@ -206,7 +216,7 @@ mod tests {
 
     fn target() -> ProofTarget {
         ProofTarget {
-            method: "POST",
+            method: "POST".into(),
             url: URL.into(),
         }
     }

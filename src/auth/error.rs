@@ -35,6 +35,14 @@ pub enum AuthError {
     RefreshReused,
     #[error("Your sign-in is no longer valid. Sign in again.")]
     InvalidRefreshToken,
+    #[error("{}", proof_sentence(*.0))]
+    ProofInvalid(super::dpop::ProofError),
+    #[error("This server accepts only sign-ins bound to a device key (DPoP). Send a DPoP proof.")]
+    ProofRequired,
+    #[error("This session belongs to another browser or operating system. Sign in again on this device.")]
+    DeviceChanged,
+    #[error("This session cannot be used from a new network. Sign in again.")]
+    NewNetworkRefused,
     #[error("You are not allowed to do this.")]
     Forbidden,
     #[error("Not found.")]
@@ -57,5 +65,19 @@ impl From<sqlx::Error> for AuthError {
             }
             other => AuthError::Internal(other.into()),
         }
+    }
+}
+
+fn proof_sentence(err: super::dpop::ProofError) -> &'static str {
+    use super::dpop::ProofError;
+    match err {
+        ProofError::Stale => {
+            "This device's clock differs from the server's by more than a minute. Correct the clock, then try again."
+        }
+        ProofError::Missing => "This session is bound to a device key; send a DPoP proof.",
+        ProofError::Malformed
+        | ProofError::BadSignature
+        | ProofError::WrongTarget
+        | ProofError::Replayed => "The device proof was not valid. Try again.",
     }
 }

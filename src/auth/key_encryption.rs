@@ -13,7 +13,6 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretBox};
 
-
 /// Where the key-encryption key that seals the signing keys comes from. It never lives in the
 /// database, so a dump or backup of the database alone cannot sign tokens.
 #[derive(Debug, Clone)]

@@ -23,10 +23,11 @@ mod events;
 mod rotation;
 mod service;
 mod sessions;
+mod whereabouts;
 
 pub use accounts::{AccountChange, AdminCreation};
 pub use contract::EventKind;
 pub use device::ClientInfo;
 pub use error::AuthError;
 pub use service::{AuthService, Issued, Principal};
-pub use settings::AuthSettings;
+pub use settings::{AuthSettings, NewNetworkPolicy};

@@ -71,7 +71,11 @@ mod tests {
 
     #[test]
     fn revoked_sessions_are_refused_until_their_tokens_expire() {
-        let (s1, s2, u1) = (SessionId::generate(), SessionId::generate(), UserId::generate());
+        let (s1, s2, u1) = (
+            SessionId::generate(),
+            SessionId::generate(),
+            UserId::generate(),
+        );
         let list = Revocations::new(600);
         list.revoke_session(&s1, 1_000);
         assert!(list.is_revoked(&s1, &u1, 990));
@@ -87,7 +91,11 @@ mod tests {
 
     #[test]
     fn user_not_before_refuses_older_tokens_only() {
-        let (s1, u1, u2) = (SessionId::generate(), UserId::generate(), UserId::generate());
+        let (s1, u1, u2) = (
+            SessionId::generate(),
+            UserId::generate(),
+            UserId::generate(),
+        );
         let list = Revocations::new(600);
         list.revoke_user_tokens_before(&u1, 2_000);
         assert!(list.is_revoked(&s1, &u1, 1_999));

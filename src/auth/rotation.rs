@@ -9,7 +9,7 @@ use crate::store;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 
-use super::binding::{consumer_fingerprint, same_consumer};
+use super::binding::{consumer_fingerprint, same_consumer, CheckedProof, Possession};
 use super::device::ClientInfo;
 use super::domain::{RevokeReason, SessionId, TokenId};
 use super::error::AuthError;
@@ -40,6 +40,7 @@ impl AuthService {
         {
             return Err(AuthError::InvalidRefreshToken);
         }
+        let proof = self.check_proof(client);
         let now = self.now();
         let mut tx = self.begin().await?;
 
@@ -47,7 +48,7 @@ impl AuthService {
             store::refresh_tokens::consume(&mut *tx, &digest, now, &consumer_fingerprint(client))
                 .await?
         else {
-            return self.replay(tx, token, &digest, client, now).await;
+            return self.replay(tx, token, &digest, client, &proof, now).await;
         };
 
         let (mut session, user, expired) = self
@@ -62,6 +63,14 @@ impl AuthService {
             self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
                 .await?;
             return Err(AuthError::SessionExpired);
+        }
+        // Every refusal below returns before the commit, so the token stays unused.
+        if let Possession::OtherKey = self.possession(&mut tx, &session, &proof).await? {
+            return self.end_as_used_elsewhere(tx, &session, client, now).await;
+        }
+        if let Some(refusal) = self.where_from(&mut tx, &session, client, now).await? {
+            tx.rollback().await?;
+            return Err(self.record_refusal(&session, client, refusal, now).await);
         }
 
         // The parent can no longer be replayed (its successor is consumed now): forget the
@@ -113,7 +122,9 @@ impl AuthService {
             .await?
             .ok_or(AuthError::InvalidRefreshToken)?;
         let expired = match Liveness::of(&session, now) {
-            Liveness::Alive if user.disabled_at.is_some() => return Err(AuthError::AccountDisabled),
+            Liveness::Alive if user.disabled_at.is_some() => {
+                return Err(AuthError::AccountDisabled)
+            }
             Liveness::Alive => false,
             Liveness::Revoked(reason) => return Err(revoked_error(reason)),
             Liveness::Expired => true,
@@ -128,6 +139,7 @@ impl AuthService {
         token: RefreshToken,
         digest: &[u8],
         client: &ClientInfo,
+        proof: &CheckedProof,
         now: i64,
     ) -> Result<Issued, AuthError> {
         let row = store::refresh_tokens::find(&mut *tx, digest)
@@ -152,9 +164,17 @@ impl AuthService {
             self.end_as_stolen(tx, &session, client, now).await?;
             return Err(AuthError::RefreshReused);
         };
-        // Inside the window, only the client that consumed the parent gets its successor
-        // again, and only a few times: anyone else holding the parent is a copy.
-        if !same_consumer(row.consumer_fingerprint.as_deref(), client)
+        // Inside the window, only the device that consumed the parent gets its successor
+        // again, and only a few times: anyone else holding the parent is a copy. A bound
+        // session's device is its key; an unbound one's, its user agent and network.
+        let same_device = match self.possession(&mut tx, &session, proof).await? {
+            Possession::OtherKey => {
+                return self.end_as_used_elsewhere(tx, &session, client, now).await
+            }
+            Possession::Proven => true,
+            Possession::Unbound => same_consumer(row.consumer_fingerprint.as_deref(), client),
+        };
+        if !same_device
             || !store::refresh_tokens::count_grace_replay(&mut *tx, &row.id, MAX_GRACE_REPLAYS)
                 .await?
         {
@@ -194,6 +214,31 @@ impl AuthService {
         Ok(())
     }
 
+    /// A device-bound session's cookie came with another key's proof: the cookie was copied
+    /// out of the browser it was issued to, so the session ends and its owner is told why.
+    async fn end_as_used_elsewhere(
+        &self,
+        mut tx: Tx,
+        session: &SessionRow,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<Issued, AuthError> {
+        let reason = RevokeReason::UsedFromAnotherDevice;
+        self.revoke_one(&mut tx, session, reason, None, now).await?;
+        self.event(&session.user_id, EventKind::UsedFromAnotherDevice, now)
+            .session(&session.id)
+            .device(&client.device_label())
+            .ip(&client.ip)
+            .save(&mut *tx)
+            .await?;
+        self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
+            .await?;
+        tracing::warn!(session = %session.id, user = %session.user_id, ip = %client.ip, "refresh cookie used with another device key: session revoked");
+        Err(AuthError::SessionRevoked {
+            reason: Some(reason),
+        })
+    }
+
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: logout is
     /// idempotent and must not reveal whether a token existed.
     #[tracing::instrument(skip_all, fields(ip = %client.ip))]
@@ -227,6 +272,15 @@ impl AuthService {
             if !immediate_parent && session.revoked_at.is_none() {
                 // An old, rotated token: the same theft signal as replaying it to refresh.
                 return self.end_as_stolen(tx, &session, client, now).await;
+            }
+        }
+        if session.revoked_at.is_none() {
+            let proof = self.check_proof(client);
+            if let Possession::OtherKey = self.possession(&mut tx, &session, &proof).await? {
+                return self
+                    .end_as_used_elsewhere(tx, &session, client, now)
+                    .await
+                    .map(|_| ());
             }
         }
         let revoked = self

@@ -16,6 +16,7 @@ use super::access_tokens::{AccessClaims, AccessTokens, Subject};
 use super::clock::Clock;
 use super::device::ClientInfo;
 use super::domain::{RevokeReason, Role, SessionId, TokenId, UserId};
+use super::dpop::Proof;
 use super::error::AuthError;
 use super::key_encryption::KeyEncryptionKey;
 use super::keys::SigningKeys;
@@ -141,6 +142,9 @@ impl AuthService {
                 if let Err(err) = service.clear_stale_successors(now).await {
                     tracing::warn!(error = %err, "clearing sealed refresh successors failed");
                 }
+                if let Err(err) = store::dpop_proofs::forget_expired(&service.db.pool, now).await {
+                    tracing::warn!(error = %err, "forgetting expired DPoP proof ids failed");
+                }
                 service.revocations.prune(now);
                 service.throttle.forget_idle();
             }
@@ -150,10 +154,11 @@ impl AuthService {
     /// Forgets sealed successors whose grace window has passed: they can never be served
     /// again, and kept they would let a dump plus an old token reach the live one.
     pub async fn clear_stale_successors(&self, now: i64) -> Result<u64, AuthError> {
-        Ok(
-            store::refresh_tokens::clear_stale_successors(&self.db.pool, now - self.settings.grace_secs)
-                .await?,
+        Ok(store::refresh_tokens::clear_stale_successors(
+            &self.db.pool,
+            now - self.settings.grace_secs,
         )
+        .await?)
     }
 
     async fn reload_revocations(&self) -> Result<(), AuthError> {
@@ -193,14 +198,19 @@ impl AuthService {
         })
     }
 
-    /// Creates a session with its first refresh token, inside the caller's transaction.
+    /// Creates a session with its first refresh token, inside the caller's transaction, bound
+    /// to the proof's key when the sign-in sent one.
     pub(super) async fn start_session(
         &self,
         tx: &mut Tx,
         user: &UserRow,
         client: &ClientInfo,
+        proof: Option<&Proof>,
         now: i64,
     ) -> Result<Issued, AuthError> {
+        if let Some(proof) = proof {
+            self.remember_proof(tx, proof).await?;
+        }
         let absolute = now + self.settings.absolute_ttl_secs;
         let session = SessionRow {
             id: SessionId::generate(),
@@ -215,8 +225,11 @@ impl AuthService {
             revoked_at: None,
             revoke_reason: None,
             revoked_by: None,
+            dpop_jkt: proof.map(|p| p.key.as_str().to_owned()),
+            first_ip: client.ip.clone(),
         };
         store::sessions::insert(&mut **tx, &session).await?;
+        store::session_addresses::record(&mut **tx, &session.id, &client.ip, now).await?;
         let refresh = RefreshToken::generate();
         store::refresh_tokens::insert(
             &mut **tx,
@@ -246,6 +259,7 @@ impl AuthService {
                 session_id: &session.id,
                 role: user.role,
                 email: &user.email,
+                bound_to: session.dpop_jkt.as_deref(),
             },
             now,
             not_after,
@@ -302,15 +316,8 @@ impl AuthService {
         // Login takes this lock before inserting a session, so on PostgreSQL a login racing
         // this revocation either commits first (and its session is ended here) or waits.
         store::users::lock(&mut **tx, user_id).await?;
-        let ids = store::sessions::revoke_all_for_user(
-            &mut **tx,
-            user_id,
-            keep,
-            reason,
-            by,
-            now,
-        )
-        .await?;
+        let ids =
+            store::sessions::revoke_all_for_user(&mut **tx, user_id, keep, reason, by, now).await?;
         for id in &ids {
             self.event(user_id, EventKind::SessionRevoked, now)
                 .session(id)

@@ -1,14 +1,18 @@
 //! What a signed-in user can do with their own sessions and events.
 
+use std::collections::HashMap;
+
 use contract::{EndedSessionDto, EventDto, SessionDto, SessionsResponse};
 
 use crate::store;
+use crate::store::session_addresses::AddressRow;
 use crate::store::sessions::SessionRow;
 
 use super::domain::{RevokeReason, SessionId, UserId};
 use super::error::AuthError;
 use super::events::event_dto;
 use super::service::{AuthService, Principal};
+use super::whereabouts::addresses_dto;
 
 /// Ended sessions stay listed for this long.
 const ENDED_WINDOW_SECS: i64 = 30 * 24 * 3600;
@@ -32,11 +36,19 @@ impl AuthService {
             ENDED_LIMIT,
         )
         .await?;
+        let mut addresses: HashMap<SessionId, Vec<AddressRow>> = HashMap::new();
+        for (session, address) in store::session_addresses::for_user(&self.db.pool, user_id).await?
+        {
+            addresses.entry(session).or_default().push(address);
+        }
         let mut sessions: Vec<SessionDto> = active
             .into_iter()
             .map(|s| SessionDto {
                 current: current_session == Some(&s.id),
                 expires_at: s.expires_at(),
+                bound: s.dpop_jkt.is_some(),
+                addresses: addresses_dto(&s.first_ip, addresses.remove(&s.id).unwrap_or_default()),
+                first_ip: s.first_ip,
                 id: s.id.into_string(),
                 device: s.device,
                 user_agent: s.user_agent,

@@ -22,4 +22,30 @@ pub struct AuthSettings {
     /// Failed sign-ins per account per hour before that account is throttled (0: off).
     pub account_failures_per_hour: u32,
     pub key_encryption: KeyEncryptionSource,
+    /// Refuse sign-ins without a DPoP proof, so every session is bound to a device key.
+    pub require_dpop: bool,
+    pub new_network: NewNetworkPolicy,
+}
+
+/// What a refresh from a network the session has not used before does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NewNetworkPolicy {
+    /// Allowed, recorded as an event and shown on the sessions page (people move between
+    /// home, office and mobile networks all day).
+    #[default]
+    Record,
+    /// Refused (and recorded): the session keeps working from the networks it knows.
+    Refuse,
+}
+
+impl std::str::FromStr for NewNetworkPolicy {
+    type Err = ();
+
+    fn from_str(raw: &str) -> Result<Self, ()> {
+        match raw {
+            "record" => Ok(Self::Record),
+            "refuse" => Ok(Self::Refuse),
+            _ => Err(()),
+        }
+    }
 }

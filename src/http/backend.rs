@@ -21,6 +21,8 @@ use super::request_meta::{bearer, client_info, client_ip};
 pub struct EngineBackend {
     auth: Arc<AuthService>,
     trusted_proxies: Vec<IpNet>,
+    /// DPoP proofs name the URL the browser used: this origin and the request's path.
+    public_origin: String,
     login_limit: Limiter,
     refresh_limit: Limiter,
 }
@@ -30,6 +32,7 @@ impl EngineBackend {
         Self {
             auth,
             trusted_proxies: config.trusted_proxies.clone(),
+            public_origin: config.public_origin.clone(),
             login_limit: Limiter::per_minute(config.rate_login_per_min),
             refresh_limit: Limiter::per_minute(config.rate_refresh_per_min),
         }
@@ -54,7 +57,7 @@ impl AuthBackend for EngineBackend {
         email: String,
         password: String,
     ) -> Result<IssuedSession, ApiError> {
-        let client = client_info(req, &self.trusted_proxies);
+        let client = client_info(req, &self.trusted_proxies, &self.public_origin);
         self.login_limit.check(&client.ip)?;
         Ok(issued(
             self.auth.register(&email, &password, &client).await?,
@@ -67,7 +70,7 @@ impl AuthBackend for EngineBackend {
         email: String,
         password: String,
     ) -> Result<IssuedSession, ApiError> {
-        let client = client_info(req, &self.trusted_proxies);
+        let client = client_info(req, &self.trusted_proxies, &self.public_origin);
         self.login_limit.check(&client.ip)?;
         Ok(issued(self.auth.login(&email, &password, &client).await?))
     }
@@ -77,7 +80,7 @@ impl AuthBackend for EngineBackend {
         req: &Parts,
         refresh_token: Option<String>,
     ) -> Result<IssuedSession, ApiError> {
-        let client = client_info(req, &self.trusted_proxies);
+        let client = client_info(req, &self.trusted_proxies, &self.public_origin);
         self.refresh_limit.check(&client.ip)?;
         Ok(issued(
             self.auth.refresh(refresh_token.as_deref(), &client).await?,
@@ -86,7 +89,7 @@ impl AuthBackend for EngineBackend {
 
     /// Not rate limited: signing out must always work.
     async fn logout(&self, req: &Parts, refresh_token: Option<String>) -> Result<(), ApiError> {
-        let client = client_info(req, &self.trusted_proxies);
+        let client = client_info(req, &self.trusted_proxies, &self.public_origin);
         Ok(self.auth.logout(refresh_token.as_deref(), &client).await?)
     }
 

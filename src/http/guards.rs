@@ -52,7 +52,7 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<ApiError> {
     if let Some(sent) = headers.get(ORIGIN) {
         if !origin_allowed(&origin.0, sent.to_str().unwrap_or("")) {
             return Some(ApiError::new(
-            ErrorCode::Forbidden,
+                ErrorCode::Forbidden,
                 "Requests from this origin are not allowed.",
             ));
         }

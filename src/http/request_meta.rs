@@ -9,15 +9,39 @@ use http::request::Parts;
 use ipnet::IpNet;
 
 use crate::auth::device::canonical;
+use crate::auth::dpop::{self, PresentedProof, ProofTarget};
 use crate::auth::ClientInfo;
 
-pub fn client_info(parts: &Parts, trusted_proxies: &[IpNet]) -> ClientInfo {
+pub fn client_info(parts: &Parts, trusted_proxies: &[IpNet], public_origin: &str) -> ClientInfo {
     let user_agent = parts
         .headers
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    ClientInfo::new(client_ip(parts, trusted_proxies), user_agent)
+    let client = ClientInfo::new(client_ip(parts, trusted_proxies), user_agent);
+    match dpop_proof(parts, public_origin) {
+        Some(proof) => client.with_proof(proof),
+        None => client,
+    }
+}
+
+/// The request's `DPoP` header and what it must have been made for: this method and the public
+/// URL of this path (what the browser sees, whatever proxies sit in between). More than one
+/// header, or one that is not text, is passed on empty so that it fails as malformed.
+fn dpop_proof(parts: &Parts, public_origin: &str) -> Option<PresentedProof> {
+    let mut headers = parts.headers.get_all(dpop::HEADER).iter();
+    let first = headers.next()?;
+    let jwt = match (first.to_str(), headers.next()) {
+        (Ok(jwt), None) => jwt.to_owned(),
+        _ => String::new(),
+    };
+    Some(PresentedProof {
+        jwt,
+        target: ProofTarget {
+            method: parts.method.as_str().to_owned(),
+            url: format!("{public_origin}{}", parts.uri.path()),
+        },
+    })
 }
 
 pub fn client_ip(parts: &Parts, trusted_proxies: &[IpNet]) -> String {

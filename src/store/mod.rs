@@ -2,10 +2,12 @@
 //! SQLite and PostgreSQL alike). Functions take any executor so callers choose pool or transaction.
 
 mod decode;
+pub mod dpop_proofs;
 pub mod events;
 pub mod ids;
 pub mod keys;
 pub mod refresh_tokens;
+pub mod session_addresses;
 pub mod sessions;
 pub mod users;
 

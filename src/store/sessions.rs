@@ -21,6 +21,10 @@ pub struct SessionRow {
     pub revoke_reason: Option<RevokeReason>,
     /// The administrator who ended it.
     pub revoked_by: Option<UserId>,
+    /// The thumbprint of the device key the session is bound to (DPoP); `None`: unbound.
+    pub dpop_jkt: Option<String>,
+    /// The address it signed in from (`ip` is the latest).
+    pub first_ip: String,
 }
 
 impl<'r> FromRow<'r, AnyRow> for SessionRow {
@@ -38,6 +42,8 @@ impl<'r> FromRow<'r, AnyRow> for SessionRow {
             revoked_at: row.try_get("revoked_at")?,
             revoke_reason: optional_enum(row, "revoke_reason")?,
             revoked_by: row.try_get("revoked_by")?,
+            dpop_jkt: row.try_get("dpop_jkt")?,
+            first_ip: row.try_get("first_ip")?,
         })
     }
 }
@@ -66,13 +72,14 @@ pub fn live(table: &str, now: &str) -> String {
 
 const COLUMNS: &str =
     "id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at, \
-                       user_agent, device, ip, revoked_at, revoke_reason, revoked_by";
+                       user_agent, device, ip, revoked_at, revoke_reason, revoked_by, \
+                       dpop_jkt, first_ip";
 
 pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, s: &SessionRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, created_at, last_active_at, idle_expires_at, absolute_expires_at,
-                               user_agent, device, ip)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                               user_agent, device, ip, dpop_jkt, first_ip)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)",
     )
     .bind(&s.id)
     .bind(&s.user_id)
@@ -83,6 +90,7 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, s: &SessionRow) -
     .bind(&s.user_agent)
     .bind(&s.device)
     .bind(&s.ip)
+    .bind(&s.dpop_jkt)
     .execute(ex)
     .await
     .map(|_| ())

@@ -7,6 +7,7 @@ mod admin;
 mod admin_bootstrap;
 mod auth_flow;
 mod csrf;
+mod device_binding;
 mod engine;
 mod foundation;
 mod grace_replay;

@@ -97,3 +97,50 @@ async fn old_event_details_become_typed_columns_on_sqlite() {
 async fn old_event_details_become_typed_columns_on_postgres() {
     typed_events_after_upgrade(Dialect::Postgres).await;
 }
+
+/// Sessions from before device binding stay unbound and keep working; their address becomes
+/// their first address and the start of their history.
+async fn sessions_after_device_binding(engine: Dialect) {
+    let Some(db) = test_db(engine).await else {
+        return;
+    };
+    let old = migrate_up_to(&db.url, engine, 3).await;
+    old.execute(
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
+         VALUES ('u1', 'old@example.com', 'x', 'user', 1, 1)",
+    )
+    .await
+    .unwrap();
+    old.execute(
+        "INSERT INTO sessions (id, user_id, created_at, last_active_at, idle_expires_at,
+                               absolute_expires_at, user_agent, device, ip)
+         VALUES ('s1', 'u1', 10, 20, 1000, 2000, 'Firefox', 'Firefox', '198.51.100.4')",
+    )
+    .await
+    .unwrap();
+    old.close().await;
+
+    let upgraded = latchkey::db::Db::connect(&db.url).await.expect("upgrade");
+    let (jkt, first_ip): (Option<String>, String) =
+        sqlx::query_as("SELECT dpop_jkt, first_ip FROM sessions WHERE id = 's1'")
+            .fetch_one(&upgraded.pool)
+            .await
+            .unwrap();
+    assert_eq!((jkt, first_ip.as_str()), (None, "198.51.100.4"));
+    let addresses: Vec<(String, i64)> =
+        sqlx::query_as("SELECT ip, last_seen_at FROM session_addresses WHERE session_id = 's1'")
+            .fetch_all(&upgraded.pool)
+            .await
+            .unwrap();
+    assert_eq!(addresses, vec![("198.51.100.4".to_owned(), 20)]);
+}
+
+#[tokio::test]
+async fn old_sessions_stay_unbound_on_sqlite() {
+    sessions_after_device_binding(Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn old_sessions_stay_unbound_on_postgres() {
+    sessions_after_device_binding(Dialect::Postgres).await;
+}

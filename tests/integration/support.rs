@@ -600,3 +600,88 @@ macro_rules! both_engines {
         }
     };
 }
+
+/// A device key like the browser's (ECDSA P-256): signs DPoP proofs for this app's endpoints.
+pub struct DeviceKey(p256::ecdsa::SigningKey);
+
+impl DeviceKey {
+    pub fn generate() -> Self {
+        Self(p256::ecdsa::SigningKey::random(&mut rand::rngs::OsRng))
+    }
+
+    /// A fresh proof for `POST path` at the app's current time.
+    pub fn proof(&self, app: &TestApp, path: &str) -> String {
+        self.proof_with(
+            "POST",
+            &format!("{}{path}", app.state.config.public_origin),
+            app.clock_now(),
+            &uuid::Uuid::new_v4().to_string(),
+        )
+    }
+
+    pub fn proof_with(&self, htm: &str, htu: &str, iat: i64, jti: &str) -> String {
+        latchkey::auth::dpop::sign(
+            &self.0,
+            &latchkey::auth::dpop::ProofClaims {
+                jti: jti.into(),
+                htm: htm.into(),
+                htu: htu.into(),
+                iat,
+            },
+        )
+    }
+
+    /// The RFC 7638 thumbprint the server binds sessions to.
+    pub fn thumbprint(&self) -> String {
+        let point = self.0.verifying_key().to_encoded_point(false);
+        latchkey::auth::dpop::PublicJwk::p256(
+            &(*point.x().unwrap()).into(),
+            &(*point.y().unwrap()).into(),
+        )
+        .thumbprint()
+        .as_str()
+        .to_owned()
+    }
+}
+
+impl TestApp {
+    /// Register with a proof from `key`, as the browser app does.
+    pub async fn register_bound(&self, email: &str, key: &DeviceKey) -> Signin {
+        let path = "/api/auth/register";
+        let response = self
+            .post_with(
+                path,
+                json!({"email": email, "password": PASSWORD}),
+                &[("dpop", &key.proof(self, path))],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        Signin::from(&response)
+    }
+
+    /// Sign in with a proof from `key`.
+    pub async fn login_bound(&self, email: &str, key: &DeviceKey) -> Signin {
+        let path = "/api/auth/login";
+        let response = self
+            .post_with(
+                path,
+                json!({"email": email, "password": PASSWORD}),
+                &[("dpop", &key.proof(self, path))],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        Signin::from(&response)
+    }
+
+    /// Refresh with the cookie and, if given, a proof from `key`.
+    pub async fn refresh_bound(&self, refresh: &str, key: Option<&DeviceKey>) -> TestResponse {
+        let path = "/api/auth/refresh";
+        let cookie = cookie_header(refresh);
+        let proof = key.map(|key| key.proof(self, path));
+        let mut headers = vec![("cookie", cookie.as_str())];
+        if let Some(proof) = &proof {
+            headers.push(("dpop", proof));
+        }
+        self.post_with(path, json!({}), &headers).await
+    }
+}

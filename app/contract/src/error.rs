@@ -20,6 +20,15 @@ pub enum ErrorCode {
     SessionExpired,
     RefreshReused,
     InvalidRefreshToken,
+    /// A device-bound session's request came without a valid DPoP proof (missing, malformed,
+    /// stale, replayed, or for another URL); nothing was changed.
+    ProofInvalid,
+    /// This server accepts only device-bound sign-ins (`LATCHKEY_REQUIRE_DPOP`).
+    ProofRequired,
+    /// The refresh came from another browser or operating system than the session's.
+    DeviceChanged,
+    /// The refresh came from a network the session had not used, and policy refuses that.
+    NewNetworkRefused,
     Forbidden,
     NotFound,
     PayloadTooLarge,
@@ -42,7 +51,8 @@ impl ErrorCode {
             InvalidInput | InvalidEmail | InvalidPassword | InvalidCurrentPassword => 400,
             InvalidCredentials | AccountDisabled | Unauthenticated | InvalidToken
             | TokenExpired | SessionRevoked | SessionExpired | RefreshReused
-            | InvalidRefreshToken => 401,
+            | InvalidRefreshToken | ProofInvalid | ProofRequired | DeviceChanged
+            | NewNetworkRefused => 401,
             Forbidden => 403,
             NotFound => 404,
             EmailTaken => 409,

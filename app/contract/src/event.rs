@@ -19,6 +19,12 @@ wire_enum! {
         AccountEnabled = "account_enabled",
         RoleChanged = "role_changed",
         PasswordReset = "password_reset",
+        /// A device-bound session's refresh cookie came with another key's proof.
+        UsedFromAnotherDevice = "used_from_another_device",
+        /// A refresh came from a browser or operating system other than the session's.
+        DeviceChanged = "device_changed",
+        /// A refresh came from a network the session had not been used from.
+        NewNetwork = "new_network",
     }
 }
 

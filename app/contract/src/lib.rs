@@ -11,5 +11,7 @@ pub mod wire_enum;
 
 pub use error::ErrorCode;
 pub use event::{EventDto, EventKind, EventsResponse};
-pub use session::{EndedSessionDto, RevokeReason, RevokedCount, SessionDto, SessionsResponse};
+pub use session::{
+    EndedSessionDto, RevokeReason, RevokedCount, SessionAddressDto, SessionDto, SessionsResponse,
+};
 pub use user::{AdminUserDto, AdminUsersResponse, AuthResponse, Done, Role, UserDto};

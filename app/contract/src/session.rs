@@ -27,6 +27,9 @@ wire_enum! {
         PasswordReset = "password_reset",
         /// The user chose "Sign out everywhere", this device included.
         SignedOutEverywhere = "signed_out_everywhere",
+        /// The refresh cookie of a device-bound session came with a proof made by another
+        /// key: the cookie left the browser it was issued to.
+        UsedFromAnotherDevice = "used_from_another_device",
     }
 }
 
@@ -41,9 +44,9 @@ impl RevokeReason {
         }
     }
 
-    /// The one reason the person should act on rather than just sign in again.
+    /// The reasons the person should act on rather than just sign in again.
     pub fn is_theft(self) -> bool {
-        self == Self::RefreshReused
+        matches!(self, Self::RefreshReused | Self::UsedFromAnotherDevice)
     }
 }
 
@@ -57,6 +60,24 @@ pub struct SessionDto {
     pub last_active_at: i64,
     pub expires_at: i64,
     pub current: bool,
+    /// Bound to a key its browser holds (DPoP): its refresh cookie is useless anywhere else.
+    #[serde(default)]
+    pub bound: bool,
+    /// Where it signed in from.
+    #[serde(default)]
+    pub first_ip: String,
+    /// The distinct addresses it was used from, most recent first (bounded).
+    #[serde(default)]
+    pub addresses: Vec<SessionAddressDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionAddressDto {
+    pub ip: String,
+    pub first_seen_at: i64,
+    pub last_seen_at: i64,
+    /// Its network (IPv4 /24, IPv6 /64) was not one the session had been used from before.
+    pub new_network: bool,
 }
 
 /// A session that ended recently, and why.

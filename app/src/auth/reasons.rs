@@ -57,6 +57,7 @@ impl SignedOutReason {
                 RevokeReason::PromotedToAdmin => "Your account was made an administrator, so every session ended. Sign in again to continue.",
                 RevokeReason::PasswordReset => "Your password was reset by an operator. Sign in with the new password.",
                 RevokeReason::SignedOutEverywhere => "You signed out everywhere: every device, this one included. Sign in again to continue.",
+                RevokeReason::UsedFromAnotherDevice => STOLEN_COOKIE,
             },
         }
     }
@@ -80,12 +81,19 @@ pub fn ended_reason_text(reason: RevokeReason) -> &'static str {
         RevokeReason::PromotedToAdmin => "Signed out when the account was made an administrator",
         RevokeReason::PasswordReset => "Signed out because the password was reset",
         RevokeReason::SignedOutEverywhere => "Signed out with \u{201c}Sign out everywhere\u{201d}",
+        RevokeReason::UsedFromAnotherDevice => {
+            "Signed out because its refresh token was used from another device \u{2014} possible theft"
+        }
     }
 }
 
 /// Shown when a refresh token came back after it had been replaced: the one case where the
 /// person should act, not just sign in again.
 pub const THEFT: &str = "Your session was ended to protect your account: the same sign-in was used from two places, which can mean someone copied it. Sign in, then change your password and review your devices.";
+
+/// Shown when this browser's sign-in was presented by another device (it did not hold this
+/// browser's key): the cookie was copied.
+pub const STOLEN_COOKIE: &str = "Your session was ended to protect your account: its refresh token was used from another device, which means it was copied from this browser. Sign in, then change your password and review your devices.";
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,13 @@ fn describe(event: &EventDto) -> String {
             None => "Role changed".into(),
         },
         EventKind::PasswordReset => "Password reset by an operator".into(),
+        EventKind::UsedFromAnotherDevice => {
+            "This session's refresh token was used from another device \u{2014} the session was ended (possible theft)".into()
+        }
+        EventKind::DeviceChanged => {
+            "A refresh from another browser or operating system was refused".into()
+        }
+        EventKind::NewNetwork => "Used from a new network".into(),
     }
 }
 

@@ -1,0 +1,34 @@
+//! Proof ids (`jti`) already accepted, per device key, until they are too old to pass anyway.
+
+use sqlx::{Any, Executor};
+
+/// Records a proof id; false when this key already used it (a replayed proof).
+pub async fn remember<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    jkt: &str,
+    jti: &str,
+    expires_at: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (jkt, jti) DO NOTHING",
+    )
+    .bind(jkt)
+    .bind(jti)
+    .bind(expires_at)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Maintenance: forgets ids whose proofs would be refused as stale anyway.
+pub async fn forget_expired<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    now: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM dpop_proofs WHERE expires_at < $1")
+        .bind(now)
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}
