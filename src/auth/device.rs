@@ -63,12 +63,12 @@ pub fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
 /// Whether two user agents are the same browser family on the same operating system (versions
 /// may differ: browsers update). When either cannot be told, they are not called different.
 pub fn same_kind_of_device(a: &str, b: &str) -> bool {
-    let kind = |ua: &str| {
+    fn kind(user_agent: &str) -> Option<(String, String)> {
         woothee::parser::Parser::new()
-            .parse(ua)
-            .map(|ua| (ua.name, ua.os))
-            .filter(|(name, os)| *name != "UNKNOWN" && *os != "UNKNOWN")
-    };
+            .parse(user_agent)
+            .filter(|ua| ua.name != "UNKNOWN" && ua.os != "UNKNOWN")
+            .map(|ua| (ua.name.to_owned(), ua.os.to_owned()))
+    }
     match (kind(a), kind(b)) {
         (Some(a), Some(b)) => a == b,
         _ => true,
