@@ -103,6 +103,6 @@ pub(super) fn addresses_dto(first_ip: &str, mut rows: Vec<AddressRow>) -> Vec<Se
             }
         })
         .collect();
-    out.sort_by(|a, b| b.last_seen_at.cmp(&a.last_seen_at));
+    out.sort_by_key(|a| std::cmp::Reverse(a.last_seen_at));
     out
 }
