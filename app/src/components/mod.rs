@@ -4,7 +4,7 @@ mod nav;
 mod password_meter;
 mod time;
 
-pub use focus::{focus_element, FocusOnNavigate};
+pub use focus::FocusOnNavigate;
 pub use guard::RequireAuth;
 pub use nav::Nav;
 pub use password_meter::PasswordMeter;
@@ -42,21 +42,6 @@ pub fn safe_next(next: Option<String>) -> String {
             path
         }
         _ => "/sessions".to_owned(),
-    }
-}
-
-/// Asks the browser's confirm dialog; never confirms on the server.
-pub fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.confirm_with_message(message).ok())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        false
     }
 }
 

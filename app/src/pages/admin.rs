@@ -2,7 +2,8 @@ use leptos::prelude::*;
 
 use crate::api::{AdminUserDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{confirm, count, focus_element, RelativeTime, RequireAuth};
+use crate::components::{count, RelativeTime, RequireAuth};
+use crate::platform::{confirm, focus_element};
 
 const PAGE: i64 = 20;
 

@@ -3,7 +3,8 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{EndedSessionDto, SessionDto, SessionsResponse};
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{confirm, count, ExactTime, RelativeTime, RequireAuth};
+use crate::components::{count, ExactTime, RelativeTime, RequireAuth};
+use crate::platform::confirm;
 
 #[component]
 pub fn Sessions() -> impl IntoView {
