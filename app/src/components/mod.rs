@@ -2,12 +2,14 @@ mod focus;
 mod guard;
 mod nav;
 mod password_meter;
+mod session_list;
 mod time;
 
 pub use focus::FocusOnNavigate;
 pub use guard::RequireAuth;
 pub use nav::Nav;
 pub use password_meter::PasswordMeter;
+pub use session_list::{EndedList, Heading, SessionItem};
 pub use time::{ExactTime, RelativeTime};
 
 /// "1 device", "2 devices": a count with its noun, never "device(s)".

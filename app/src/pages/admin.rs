@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use crate::api::{AdminUserDto, SessionsResponse};
-use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{count, RelativeTime, RequireAuth};
+use crate::auth::use_auth;
+use crate::components::{count, EndedList, Heading, RelativeTime, RequireAuth, SessionItem};
 use crate::platform::{confirm, focus_element};
 
 const PAGE: i64 = 20;
@@ -193,20 +193,9 @@ fn user_detail(
                     Ok(Some(SessionsResponse { sessions, ended })) => view! {
                         <h3>"Active sessions (" {sessions.len()} ")"</h3>
                         <ul class="session-list">
-                            {sessions.into_iter().map(|s| view! {
-                                <li class="session"><div class="session-main"><strong>{s.device}</strong>
-                                    <div class="meta"><span>"IP " {s.ip}</span><span>"Last active " <RelativeTime at=s.last_active_at /></span></div>
-                                </div></li>
-                            }).collect_view()}
+                            {sessions.into_iter().map(|s| view! { <SessionItem session=s /> }).collect_view()}
                         </ul>
-                        <h3>"Recently ended"</h3>
-                        <ul class="session-list ended">
-                            {ended.into_iter().map(|s| view! {
-                                <li class="session"><div class="session-main"><strong>{s.device}</strong>
-                                    <div class="meta"><span>{ended_reason_text(s.reason)}</span><RelativeTime at=s.ended_at /></div>
-                                </div></li>
-                            }).collect_view()}
-                        </ul>
+                        <EndedList ended heading=Heading::H3 />
                     }.into_any(),
                     Ok(None) => ().into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),

@@ -1,9 +1,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::{EndedSessionDto, SessionDto, SessionsResponse};
-use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{count, ExactTime, RelativeTime, RequireAuth};
+use crate::api::SessionsResponse;
+use crate::auth::use_auth;
+use crate::components::{count, EndedList, RequireAuth, SessionItem};
 use crate::platform::confirm;
 
 #[component]
@@ -31,7 +31,7 @@ fn SessionsPage() -> impl IntoView {
     });
     let retry = move |_| version.update(|v| *v += 1);
 
-    let revoke = move |(id, device): (String, String)| {
+    let revoke = Callback::new(move |(id, device): (String, String)| {
         if !confirm(&format!("Sign out {device}?")) {
             return;
         }
@@ -48,7 +48,7 @@ fn SessionsPage() -> impl IntoView {
                 ))),
             }
         });
-    };
+    });
     let revoke_others = move |_| {
         if !confirm("Sign out all other devices?") {
             return;
@@ -107,7 +107,7 @@ fn SessionsPage() -> impl IntoView {
                         })}
                         {shown.map(|SessionsResponse { sessions, ended }| view! {
                             <ul class="session-list" data-testid="active-sessions">
-                                {sessions.into_iter().map(|s| view! { <SessionItem session=s on_revoke=revoke /> }).collect_view()}
+                                {sessions.into_iter().map(|s| view! { <SessionItem session=s on_sign_out=revoke /> }).collect_view()}
                             </ul>
                             <EndedList ended />
                         })}
@@ -146,74 +146,4 @@ fn list_problem(err: &crate::api::ApiError) -> String {
     } else {
         format!("Could not load your devices. {}", err.message)
     }
-}
-
-/// A phone or a laptop outline, drawn inline so no icon font or emoji font is needed.
-pub fn device_icon(device: &str) -> impl IntoView {
-    let d = device.to_ascii_lowercase();
-    let phone =
-        d.contains("android") || d.contains("iphone") || d.contains("ios") || d.contains("mobile");
-    let path = if phone {
-        "M8 2h8a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm3 17h2"
-    } else {
-        "M4 5h16a1 1 0 0 1 1 1v10H3V6a1 1 0 0 1 1-1zM1 18h22v1a1 1 0 0 1-1 1H2a1 1 0 0 1-1-1z"
-    };
-    view! {
-        <svg class="device-icon" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"
-            fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round">
-            <path d=path />
-        </svg>
-    }
-}
-
-#[component]
-fn SessionItem(
-    session: SessionDto,
-    on_revoke: impl Fn((String, String)) + Copy + 'static,
-) -> impl IntoView {
-    let target = (session.id.clone(), session.device.clone());
-    let label = format!("Sign out {}", session.device);
-    view! {
-        <li class="session" data-testid="session" data-current=session.current.to_string()>
-            {device_icon(&session.device)}
-            <div class="session-main">
-                <div class="device">
-                    <strong>{session.device.clone()}</strong>
-                    {session.current.then(|| view! { <span class="badge">"This device"</span> })}
-                </div>
-                <div class="meta" title=session.user_agent.clone()>
-                    <span>"IP " {session.ip.clone()}</span>
-                    <span>"Signed in " <RelativeTime at=session.created_at /></span>
-                    <span>"Last active " <RelativeTime at=session.last_active_at /></span>
-                    <span>"Expires " <ExactTime at=session.expires_at /></span>
-                </div>
-            </div>
-            {(!session.current).then(|| view! {
-                <button class="button secondary small" aria-label=label.clone()
-                    on:click=move |_| on_revoke(target.clone())>"Sign out"</button>
-            })}
-        </li>
-    }
-}
-
-#[component]
-fn EndedList(ended: Vec<EndedSessionDto>) -> impl IntoView {
-    (!ended.is_empty()).then(|| view! {
-        <h2>"Recently ended"</h2>
-        <ul class="session-list ended" data-testid="ended-sessions">
-            {ended.into_iter().map(|s| view! {
-                <li class="session">
-                    {device_icon(&s.device)}
-                    <div class="session-main">
-                        <div class="device"><strong>{s.device}</strong></div>
-                        <div class="meta">
-                            <span class="reason" data-reason=s.reason.as_str()>{ended_reason_text(s.reason)}</span>
-                            <span><RelativeTime at=s.ended_at /></span>
-                            <span>"IP " {s.ip}</span>
-                        </div>
-                    </div>
-                </li>
-            }).collect_view()}
-        </ul>
-    })
 }
