@@ -1,6 +1,7 @@
 mod focus;
 mod guard;
 mod nav;
+mod pager;
 mod password_meter;
 mod session_list;
 mod time;
@@ -8,6 +9,7 @@ mod time;
 pub use focus::FocusOnNavigate;
 pub use guard::RequireAuth;
 pub use nav::Nav;
+pub use pager::Pager;
 pub use password_meter::PasswordMeter;
 pub use session_list::{EndedList, Heading, SessionItem};
 pub use time::{ExactTime, RelativeTime};
