@@ -11,7 +11,7 @@ pub use guard::RequireAuth;
 pub use nav::Nav;
 pub use pager::Pager;
 pub use password_meter::PasswordMeter;
-pub use session_list::{EndedList, Heading, SessionItem};
+pub use session_list::{EndedList, HeadingLevel, SessionItem};
 pub use time::{ExactTime, RelativeTime};
 
 /// "1 device", "2 devices": a count with its noun, never "device(s)".

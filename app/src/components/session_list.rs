@@ -66,7 +66,7 @@ pub fn SessionItem(
 
 /// The heading level of a list's title, to fit the page around it.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
-pub enum Heading {
+pub enum HeadingLevel {
     /// Directly under the page's `h1`.
     #[default]
     H2,
@@ -76,11 +76,14 @@ pub enum Heading {
 
 /// "Recently ended": each ended session with why it ended; nothing at all when there is none.
 #[component]
-pub fn EndedList(ended: Vec<EndedSessionDto>, #[prop(optional)] heading: Heading) -> impl IntoView {
+pub fn EndedList(
+    ended: Vec<EndedSessionDto>,
+    #[prop(optional)] heading: HeadingLevel,
+) -> impl IntoView {
     (!ended.is_empty()).then(|| view! {
         {match heading {
-            Heading::H2 => view! { <h2>"Recently ended"</h2> }.into_any(),
-            Heading::H3 => view! { <h3>"Recently ended"</h3> }.into_any(),
+            HeadingLevel::H2 => view! { <h2>"Recently ended"</h2> }.into_any(),
+            HeadingLevel::H3 => view! { <h3>"Recently ended"</h3> }.into_any(),
         }}
         <ul class="session-list ended" data-testid="ended-sessions">
             {ended.into_iter().map(|s| view! {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::{AdminUserDto, ApiError, SessionsResponse};
-use crate::components::{EndedList, Heading, SessionItem};
+use crate::components::{EndedList, HeadingLevel, SessionItem};
 
 use super::AdminChange;
 
@@ -36,7 +36,7 @@ pub fn UserDetail(
                         <ul class="session-list">
                             {sessions.into_iter().map(|s| view! { <SessionItem session=s /> }).collect_view()}
                         </ul>
-                        <EndedList ended heading=Heading::H3 />
+                        <EndedList ended heading=HeadingLevel::H3 />
                     }.into_any(),
                     Ok(None) => ().into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
