@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod components;
 pub mod pages;
+pub mod platform;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,7 +1,13 @@
 //! The server-function client: the browser's fetch client plus `Authorization: Bearer …` from
 //! the access token held in memory. Every server function uses it, so no call site handles
 //! the header itself.
+//!
+//! The access token lives here, in this tab's memory only (never in storage or a readable
+//! cookie). `send` is an associated function and cannot reach reactive context, so the token is
+//! a thread-local; `auth::AuthState` writes it through `set_access_token` and mirrors who is
+//! signed in for the UI.
 
+use std::cell::RefCell;
 use std::future::Future;
 
 use bytes::Bytes;
@@ -11,6 +17,29 @@ use server_fn::client::Client;
 use server_fn::error::FromServerFnError;
 use server_fn::request::browser::BrowserRequest;
 use server_fn::response::browser::BrowserResponse;
+
+use crate::platform;
+
+thread_local! {
+    static ACCESS_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps `token` for the calls this tab makes from now on, or forgets it. Only a browser tab
+/// keeps one: a server thread renders pages for many people, so there it is dropped.
+pub fn set_access_token(token: Option<String>) {
+    if platform::IN_BROWSER {
+        ACCESS_TOKEN.with(|t| *t.borrow_mut() = token);
+    }
+}
+
+/// Whether this tab holds an access token (it may have expired).
+pub fn holds_access_token() -> bool {
+    ACCESS_TOKEN.with(|t| t.borrow().is_some())
+}
+
+fn access_token() -> Option<String> {
+    ACCESS_TOKEN.with(|t| t.borrow().clone())
+}
 
 pub struct AuthClient;
 
@@ -24,8 +53,7 @@ where
     type Response = BrowserResponse;
 
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
-        #[cfg(feature = "hydrate")]
-        if let Some(token) = crate::auth::token::current() {
+        if let Some(token) = access_token() {
             req.headers()
                 .set("Authorization", &format!("Bearer {token}"));
         }

@@ -18,6 +18,7 @@ mod sessions;
 pub use account::*;
 pub use admin::*;
 pub use auth::*;
+pub use client::{holds_access_token, set_access_token};
 pub use dto::*;
 pub use error::{ApiError, ErrorCode};
 pub use sessions::*;

@@ -1,18 +1,20 @@
-//! Client-side auth state. The access token lives in this tab's memory only (never in storage
-//! or a readable cookie); the refresh token is an httpOnly cookie the page cannot read.
+//! Client-side auth state. The access token lives in this tab's memory only, in the
+//! server-function client (`api::set_access_token`); the refresh token is an httpOnly cookie the
+//! page cannot read.
 //!
 //! After hydration the app refreshes once to learn whether a session exists, refreshes again
 //! shortly before the token expires, and retries a call once after `token_expired`. Refreshes
 //! are single-flight across tabs (Web Locks), and signing out in one tab signs out the others
-//! (BroadcastChannel).
+//! (BroadcastChannel); both live in `crate::platform`.
 
-mod browser;
 mod reasons;
-pub mod token;
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::api::{ApiError, AuthResponse, ErrorCode, UserDto};
+use crate::api::{self, ApiError, AuthResponse, ErrorCode, UserDto};
+use crate::platform;
 
 pub use reasons::{ended_reason_text, SignedOutReason};
 
@@ -25,36 +27,38 @@ pub enum AuthStatus {
     SignedOut(Option<SignedOutReason>),
 }
 
+/// Who is signed in in this tab, shared through context (`use_auth`).
 #[derive(Clone, Copy)]
-pub struct Auth {
+pub struct AuthState {
     pub status: RwSignal<AuthStatus>,
     /// Bumped on every new access token, so concurrent refreshes within a tab coalesce.
     generation: RwSignal<u64>,
 }
 
-pub fn provide_auth() -> Auth {
-    let auth = Auth {
+pub fn provide_auth() -> AuthState {
+    let auth = AuthState {
         status: RwSignal::new(AuthStatus::Checking),
         generation: RwSignal::new(0),
     };
     provide_context(auth);
-    #[cfg(feature = "hydrate")]
-    {
-        browser::listen_for_other_tabs(auth);
-        Effect::new(move |_| {
-            leptos::task::spawn_local(async move {
-                let _ = auth.refresh().await;
-            });
+    platform::on_sign_out_elsewhere(move || {
+        auth.forget(Some(SignedOutReason::ElsewhereInThisBrowser))
+    });
+    // Effects run only in the browser, once hydrated: the server never refreshes while it
+    // renders (its cookies could not reach the browser).
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = auth.refresh().await;
         });
-    }
+    });
     auth
 }
 
-pub fn use_auth() -> Auth {
-    expect_context::<Auth>()
+pub fn use_auth() -> AuthState {
+    expect_context::<AuthState>()
 }
 
-impl Auth {
+impl AuthState {
     pub fn user(&self) -> Option<UserDto> {
         match self.status.get() {
             AuthStatus::SignedIn(user) => Some(user),
@@ -64,7 +68,7 @@ impl Auth {
 
     /// Takes a fresh access token: memory, UI state, and the timer for the next refresh.
     pub fn accept(&self, response: AuthResponse) {
-        token::set(Some(response.access_token));
+        api::set_access_token(Some(response.access_token));
         self.generation.update(|g| *g += 1);
         // A renewal changes the token, not who is signed in: setting an equal status would
         // still notify every subscriber and rebuild the page (typed input, notices, scroll).
@@ -72,13 +76,12 @@ impl Auth {
         if self.status.get_untracked() != signed_in {
             self.status.set(signed_in);
         }
-        #[cfg(feature = "hydrate")]
-        browser::schedule_refresh(*self, response.expires_in);
+        self.schedule_refresh(response.expires_in);
     }
 
     /// Forgets the token in this tab. `reason` is shown on the sign-in page.
     pub fn forget(&self, reason: Option<SignedOutReason>) {
-        token::set(None);
+        api::set_access_token(None);
         self.status.set(AuthStatus::SignedOut(reason));
     }
 
@@ -87,18 +90,18 @@ impl Auth {
     pub async fn refresh(&self) -> Result<(), ApiError> {
         let seen = self.generation.get_untracked();
         let auth = *self;
-        browser::with_refresh_lock(async move {
-            if auth.generation.get_untracked() != seen && token::current().is_some() {
+        platform::with_refresh_lock(async move {
+            if auth.generation.get_untracked() != seen && api::holds_access_token() {
                 return Ok(()); // another caller in this tab refreshed while we waited
             }
             // A lost response or a blip is retried inside the grace window, where the server
             // hands back the successor it already minted; waiting longer would look like theft.
             let mut attempt = 0;
             let result = loop {
-                match crate::api::refresh().await {
+                match api::refresh().await {
                     Err(err) if is_transient(&err) && attempt < 3 => {
                         attempt += 1;
-                        browser::sleep_ms(1_000 * attempt).await;
+                        platform::sleep_ms(1_000 * attempt).await;
                     }
                     other => break other,
                 }
@@ -113,16 +116,15 @@ impl Auth {
                         // Theft is worth saying even on a fresh page load: this browser held
                         // the session, and its owner should act.
                         let held_a_session = err.code == ErrorCode::RefreshReused
-                            || token::current().is_some()
+                            || api::holds_access_token()
                             || matches!(auth.status.get_untracked(), AuthStatus::SignedIn(_));
                         let reason = match err.reason {
                             Some(reason) => Some(SignedOutReason::Ended(reason)),
                             None => held_a_session.then(|| signed_out_reason(err.code)),
                         };
                         auth.forget(reason);
-                    } else if token::current().is_some() {
-                        #[cfg(feature = "hydrate")]
-                        browser::schedule_retry(auth, 15);
+                    } else if api::holds_access_token() {
+                        auth.retry_refresh_in(15);
                     } else if auth.status.get_untracked() == AuthStatus::Checking {
                         // No session could be confirmed: offer sign-in rather than wait forever.
                         auth.forget(None);
@@ -171,9 +173,8 @@ impl Auth {
     /// the cookie still set), which the caller must say and offer to retry.
     pub async fn sign_out(&self) -> Result<(), ApiError> {
         self.forget(None);
-        #[cfg(feature = "hydrate")]
-        browser::announce_sign_out();
-        crate::api::logout().await.map(|_| ())
+        platform::broadcast_sign_out();
+        api::logout().await.map(|_| ())
     }
 
     /// After the server ended every session of the account ("Sign out everywhere").
@@ -181,8 +182,34 @@ impl Auth {
         self.forget(Some(SignedOutReason::Ended(
             contract::RevokeReason::SignedOutEverywhere,
         )));
-        #[cfg(feature = "hydrate")]
-        browser::announce_sign_out();
+        platform::broadcast_sign_out();
+    }
+
+    /// Refreshes when 80 % of the token's life has passed (at least 2 s before it expires).
+    fn schedule_refresh(self, expires_in: i64) {
+        let lead = (expires_in / 5).max(2);
+        let delay = (expires_in - lead).max(1) as u64;
+        let generation = self.generation.get_untracked();
+        platform::after(Duration::from_secs(delay), move || {
+            // A newer token has its own timer.
+            if self.generation.get_untracked() == generation && api::holds_access_token() {
+                leptos::task::spawn_local(async move {
+                    let _ = self.refresh().await;
+                });
+            }
+        });
+    }
+
+    /// After a refresh failed for a passing reason, tries again later rather than never.
+    fn retry_refresh_in(self, seconds: u64) {
+        let generation = self.generation.get_untracked();
+        platform::after(Duration::from_secs(seconds), move || {
+            if self.generation.get_untracked() == generation {
+                leptos::task::spawn_local(async move {
+                    let _ = self.refresh().await;
+                });
+            }
+        });
     }
 }
 

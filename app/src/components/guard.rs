@@ -3,6 +3,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
 use crate::auth::{use_auth, AuthStatus};
+use crate::platform::encode_uri_component;
 
 /// What a protected page may show; it changes only when the signed-in user or role does, so
 /// a token renewal never rebuilds the page.
@@ -24,7 +25,7 @@ pub fn RequireAuth(children: ChildrenFn, #[prop(optional)] admin: bool) -> impl 
     let here = use_location().pathname.get_untracked();
     Effect::new(move |_| {
         if let AuthStatus::SignedOut(reason) = auth.status.get() {
-            let mut url = format!("/login?next={}", encode(&here));
+            let mut url = format!("/login?next={}", encode_uri_component(&here));
             if let Some(reason) = reason {
                 url.push_str(&format!("&reason={}", reason.as_query()));
             }
@@ -55,16 +56,5 @@ pub fn RequireAuth(children: ChildrenFn, #[prop(optional)] admin: bool) -> impl 
         Gate::Waiting => {
             view! { <p class="checking" role="status">"Checking your session…"</p> }.into_any()
         }
-    }
-}
-
-fn encode(raw: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        String::from(js_sys::encode_uri_component(raw))
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        raw.to_owned()
     }
 }

@@ -1,13 +1,17 @@
 mod focus;
 mod guard;
 mod nav;
+mod pager;
 mod password_meter;
+mod session_list;
 mod time;
 
-pub use focus::{focus_element, FocusOnNavigate};
+pub use focus::FocusOnNavigate;
 pub use guard::RequireAuth;
 pub use nav::Nav;
+pub use pager::Pager;
 pub use password_meter::PasswordMeter;
+pub use session_list::{EndedList, HeadingLevel, SessionItem};
 pub use time::{ExactTime, RelativeTime};
 
 /// "1 device", "2 devices": a count with its noun, never "device(s)".
@@ -42,21 +46,6 @@ pub fn safe_next(next: Option<String>) -> String {
             path
         }
         _ => "/sessions".to_owned(),
-    }
-}
-
-/// Asks the browser's confirm dialog; never confirms on the server.
-pub fn confirm(message: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()
-            .and_then(|w| w.confirm_with_message(message).ok())
-            .unwrap_or(false)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = message;
-        false
     }
 }
 

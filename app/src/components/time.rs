@@ -1,28 +1,16 @@
 use leptos::prelude::*;
 
+use crate::platform::{iso, local_time, now};
+
 /// "3 minutes ago", with the exact time on hover.
 #[component]
 pub fn RelativeTime(at: i64) -> impl IntoView {
-    view! { <time datetime=iso(at) title=exact(at)>{relative(at)}</time> }
+    view! { <time datetime=iso(at) title=local_time(at)>{relative(at)}</time> }
 }
 
 #[component]
 pub fn ExactTime(at: i64) -> impl IntoView {
-    view! { <time datetime=iso(at)>{exact(at)}</time> }
-}
-
-fn now() -> i64 {
-    #[cfg(feature = "hydrate")]
-    {
-        (js_sys::Date::now() / 1000.0) as i64
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    }
+    view! { <time datetime=iso(at)>{local_time(at)}</time> }
 }
 
 pub fn relative(at: i64) -> String {
@@ -50,32 +38,5 @@ pub fn relative(at: i64) -> String {
         format!("in {n} {unit}{plural}")
     } else {
         format!("{n} {unit}{plural} ago")
-    }
-}
-
-fn iso(at: i64) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        String::from(
-            js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0)).to_iso_string(),
-        )
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        at.to_string()
-    }
-}
-
-fn exact(at: i64) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        String::from(
-            js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64 * 1000.0))
-                .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED),
-        )
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        at.to_string()
     }
 }

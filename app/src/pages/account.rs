@@ -2,12 +2,21 @@ use contract::password;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
+use crate::api;
 use crate::auth::use_auth;
 use crate::components::{use_hydrated, PasswordMeter, RequireAuth};
 
 #[component]
 pub fn Account() -> impl IntoView {
     view! { <RequireAuth><AccountPage /></RequireAuth> }
+}
+
+/// What the password form asks the server for.
+#[derive(Clone)]
+struct PasswordChange {
+    current: String,
+    new: String,
+    sign_out_others: bool,
 }
 
 #[component]
@@ -17,44 +26,57 @@ fn AccountPage() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(true);
-    let message = RwSignal::new(None::<(bool, String)>);
-    let pending = RwSignal::new(false);
+    // Why the form was not sent, found before asking the server.
+    let problem = RwSignal::new(None::<&'static str>);
+
+    let change = Action::new_local(move |change: &PasswordChange| {
+        let PasswordChange {
+            current: c,
+            new: n,
+            sign_out_others: others,
+        } = change.clone();
+        async move {
+            let result = auth
+                .call(|| api::change_password(c.clone(), n.clone(), others))
+                .await;
+            if result.is_ok() {
+                current.set(String::new());
+                new.set(String::new());
+            }
+            result
+        }
+    });
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let (c, n, others) = (
-            current.get_untracked(),
-            new.get_untracked(),
-            sign_out_others.get_untracked(),
-        );
-        if c.is_empty() {
-            message.set(Some((false, "Enter your current password.".into())));
+        let asked = PasswordChange {
+            current: current.get_untracked(),
+            new: new.get_untracked(),
+            sign_out_others: sign_out_others.get_untracked(),
+        };
+        if asked.current.is_empty() {
+            problem.set(Some("Enter your current password."));
             return;
         }
         let email = auth.user().map(|u| u.email).unwrap_or_default();
         let context = password::Context {
             email: &email,
-            current: Some(&c),
+            current: Some(&asked.current),
         };
-        if let Err(problem) = password::check(&n, context) {
-            message.set(Some((false, problem.sentence().into())));
+        if let Err(found) = password::check(&asked.new, context) {
+            problem.set(Some(found.sentence()));
             return;
         }
-        pending.set(true);
-        leptos::task::spawn_local(async move {
-            match auth
-                .call(|| crate::api::change_password(c.clone(), n.clone(), others))
-                .await
-            {
-                Ok(_) => {
-                    current.set(String::new());
-                    new.set(String::new());
-                    message.set(Some((true, "Password changed.".into())));
-                }
-                Err(e) => message.set(Some((false, e.message))),
-            }
-            pending.set(false);
-        });
+        problem.set(None);
+        change.dispatch(asked);
+    };
+    // The form's own objection if it has one, else the server's last answer.
+    let message = move || match problem.get() {
+        Some(text) => Some((false, text.to_owned())),
+        None => change.value().get().map(|result| match result {
+            Ok(_) => (true, "Password changed.".to_owned()),
+            Err(e) => (false, e.message),
+        }),
     };
 
     view! {
@@ -85,12 +107,12 @@ fn AccountPage() -> impl IntoView {
                         on:change=move |ev| sign_out_others.set(event_target_checked(&ev)) />
                     "Sign out my other devices"
                 </label>
-                {move || message.get().map(|(ok, text)| if ok {
+                {move || message().map(|(ok, text)| if ok {
                     view! { <p class="notice" role="status">{text}</p> }.into_any()
                 } else {
                     view! { <p class="error" role="alert">{text}</p> }.into_any()
                 })}
-                <button type="submit" class="button" disabled=move || !hydrated.get() || pending.get()>"Change password"</button>
+                <button type="submit" class="button" disabled=move || !hydrated.get() || change.pending().get()>"Change password"</button>
             </form>
         </section>
     }

@@ -1,25 +1,40 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use crate::api::{EndedSessionDto, SessionDto, SessionsResponse};
-use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{confirm, count, ExactTime, RelativeTime, RequireAuth};
+use crate::api::{self, ApiError, ErrorCode, SessionsResponse};
+use crate::auth::use_auth;
+use crate::components::{count, EndedList, RequireAuth, SessionItem};
+use crate::platform::confirm;
 
 #[component]
 pub fn Sessions() -> impl IntoView {
     view! { <RequireAuth><SessionsPage /></RequireAuth> }
 }
 
+/// Which devices the person asked to sign out on this page.
+#[derive(Clone)]
+enum SignOut {
+    One { id: String, device: String },
+    Others,
+    Everywhere,
+}
+
+impl SignOut {
+    /// What the confirm dialog asks first.
+    fn question(&self) -> String {
+        match self {
+            Self::One { device, .. } => format!("Sign out {device}?"),
+            Self::Others => "Sign out all other devices?".into(),
+            Self::Everywhere => "Sign out everywhere, including this device?".into(),
+        }
+    }
+}
+
 #[component]
 fn SessionsPage() -> impl IntoView {
     let auth = use_auth();
     let navigate = use_navigate();
-    let version = RwSignal::new(0u32);
-    let notice = RwSignal::new(None::<String>);
-    let data = LocalResource::new(move || {
-        version.track();
-        async move { auth.call(crate::api::list_sessions).await }
-    });
+    let data = LocalResource::new(move || async move { auth.call(api::list_sessions).await });
     // The last list the server gave: an outage shows it (marked as possibly stale) instead of
     // taking the devices off the screen.
     let last = RwSignal::new(None::<SessionsResponse>);
@@ -28,69 +43,63 @@ fn SessionsPage() -> impl IntoView {
             last.set(Some(list));
         }
     });
-    let retry = move |_| version.update(|v| *v += 1);
 
-    let revoke = move |(id, device): (String, String)| {
-        if !confirm(&format!("Sign out {device}?")) {
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            match auth.call(|| crate::api::revoke_session(id.clone())).await {
-                Ok(_) => {
-                    notice.set(Some(format!("{device} was signed out.")));
-                    version.update(|v| *v += 1);
-                }
-                // Nothing changed, so the list on screen is still right: no reload.
-                Err(e) => notice.set(Some(action_failed(
-                    &e,
-                    &format!("{device} is still signed in"),
-                ))),
-            }
-        });
-    };
-    let revoke_others = move |_| {
-        if !confirm("Sign out all other devices?") {
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            match auth.call(crate::api::revoke_other_sessions).await {
-                Ok(r) => {
-                    notice.set(Some(match r.revoked {
-                        0 => "No other device was signed in.".to_owned(),
-                        n => format!("Signed out {}.", count(n, "other device", "other devices")),
-                    }));
-                    version.update(|v| *v += 1);
-                }
-                Err(e) => notice.set(Some(action_failed(&e, "no device was signed out"))),
-            }
-        });
-    };
-    let everywhere = move |_| {
-        if !confirm("Sign out everywhere, including this device?") {
-            return;
-        }
+    // Answers with the notice to show. A sign-out that failed changed nothing, so the list on
+    // screen is still right and is not reloaded.
+    let sign_out = Action::new_local(move |asked: &SignOut| {
+        let asked = asked.clone();
         let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match auth.call(crate::api::revoke_all_sessions).await {
-                Ok(_) => {
-                    auth.signed_out_everywhere();
-                    navigate("/login?reason=signed_out_everywhere", Default::default());
+        async move {
+            match asked {
+                SignOut::One { id, device } => {
+                    match auth.call(|| api::revoke_session(id.clone())).await {
+                        Ok(_) => {
+                            data.refetch();
+                            Some(format!("{device} was signed out."))
+                        }
+                        Err(e) => Some(action_failed(&e, &format!("{device} is still signed in"))),
+                    }
                 }
-                Err(e) => notice.set(Some(action_failed(&e, "nothing was signed out"))),
+                SignOut::Others => match auth.call(api::revoke_other_sessions).await {
+                    Ok(r) => {
+                        data.refetch();
+                        Some(match r.revoked {
+                            0 => "No other device was signed in.".to_owned(),
+                            n => {
+                                format!("Signed out {}.", count(n, "other device", "other devices"))
+                            }
+                        })
+                    }
+                    Err(e) => Some(action_failed(&e, "no device was signed out")),
+                },
+                SignOut::Everywhere => match auth.call(api::revoke_all_sessions).await {
+                    Ok(_) => {
+                        auth.signed_out_everywhere();
+                        navigate("/login?reason=signed_out_everywhere", Default::default());
+                        None
+                    }
+                    Err(e) => Some(action_failed(&e, "nothing was signed out")),
+                },
             }
-        });
+        }
+    });
+    let ask = move |asked: SignOut| {
+        if confirm(&asked.question()) {
+            sign_out.dispatch(asked);
+        }
     };
+    let sign_out_one = Callback::new(move |(id, device)| ask(SignOut::One { id, device }));
 
     view! {
         <section>
             <div class="heading-row">
                 <h1>"Your devices"</h1>
                 <div class="actions">
-                    <button class="button secondary" on:click=revoke_others>"Sign out all other devices"</button>
-                    <button class="button danger" on:click=everywhere>"Sign out everywhere"</button>
+                    <button class="button secondary" on:click=move |_| ask(SignOut::Others)>"Sign out all other devices"</button>
+                    <button class="button danger" on:click=move |_| ask(SignOut::Everywhere)>"Sign out everywhere"</button>
                 </div>
             </div>
-            {move || notice.get().map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            {move || sign_out.value().get().flatten().map(|n| view! { <p class="notice" role="status">{n}</p> })}
             <Suspense fallback=|| view! { <p class="checking" role="status">"Loading your devices…"</p> }>
                 {move || data.get().map(|result| {
                     let (problem, shown) = match result {
@@ -101,12 +110,12 @@ fn SessionsPage() -> impl IntoView {
                         {problem.map(|e| view! {
                             <div class="error" role="alert" data-testid="list-problem">
                                 <p>{list_problem(&e)}</p>
-                                <button type="button" class="button secondary small" on:click=retry>"Retry"</button>
+                                <button type="button" class="button secondary small" on:click=move |_| data.refetch()>"Retry"</button>
                             </div>
                         })}
                         {shown.map(|SessionsResponse { sessions, ended }| view! {
                             <ul class="session-list" data-testid="active-sessions">
-                                {sessions.into_iter().map(|s| view! { <SessionItem session=s on_revoke=revoke /> }).collect_view()}
+                                {sessions.into_iter().map(|s| view! { <SessionItem session=s on_sign_out=sign_out_one /> }).collect_view()}
                             </ul>
                             <EndedList ended />
                         })}
@@ -118,7 +127,7 @@ fn SessionsPage() -> impl IntoView {
 }
 
 /// Why an action did not happen, and what that means, as one sentence.
-fn action_failed(err: &crate::api::ApiError, unchanged: &str) -> String {
+fn action_failed(err: &ApiError, unchanged: &str) -> String {
     if is_unreachable(err) {
         format!("Could not reach the server, so {unchanged}. Check your connection and try again.")
     } else {
@@ -130,89 +139,17 @@ fn action_failed(err: &crate::api::ApiError, unchanged: &str) -> String {
     }
 }
 
-fn is_unreachable(err: &crate::api::ApiError) -> bool {
+fn is_unreachable(err: &ApiError) -> bool {
     matches!(
         err.code,
-        crate::api::ErrorCode::Network
-            | crate::api::ErrorCode::DatabaseUnavailable
-            | crate::api::ErrorCode::Busy
+        ErrorCode::Network | ErrorCode::DatabaseUnavailable | ErrorCode::Busy
     )
 }
 
-fn list_problem(err: &crate::api::ApiError) -> String {
+fn list_problem(err: &ApiError) -> String {
     if is_unreachable(err) {
         "Could not reach the server, so this list may be out of date. Check your connection, then retry.".into()
     } else {
         format!("Could not load your devices. {}", err.message)
     }
-}
-
-/// A phone or a laptop outline, drawn inline so no icon font or emoji font is needed.
-pub fn device_icon(device: &str) -> impl IntoView {
-    let d = device.to_ascii_lowercase();
-    let phone =
-        d.contains("android") || d.contains("iphone") || d.contains("ios") || d.contains("mobile");
-    let path = if phone {
-        "M8 2h8a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zm3 17h2"
-    } else {
-        "M4 5h16a1 1 0 0 1 1 1v10H3V6a1 1 0 0 1 1-1zM1 18h22v1a1 1 0 0 1-1 1H2a1 1 0 0 1-1-1z"
-    };
-    view! {
-        <svg class="device-icon" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"
-            fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round">
-            <path d=path />
-        </svg>
-    }
-}
-
-#[component]
-fn SessionItem(
-    session: SessionDto,
-    on_revoke: impl Fn((String, String)) + Copy + 'static,
-) -> impl IntoView {
-    let target = (session.id.clone(), session.device.clone());
-    let label = format!("Sign out {}", session.device);
-    view! {
-        <li class="session" data-testid="session" data-current=session.current.to_string()>
-            {device_icon(&session.device)}
-            <div class="session-main">
-                <div class="device">
-                    <strong>{session.device.clone()}</strong>
-                    {session.current.then(|| view! { <span class="badge">"This device"</span> })}
-                </div>
-                <div class="meta" title=session.user_agent.clone()>
-                    <span>"IP " {session.ip.clone()}</span>
-                    <span>"Signed in " <RelativeTime at=session.created_at /></span>
-                    <span>"Last active " <RelativeTime at=session.last_active_at /></span>
-                    <span>"Expires " <ExactTime at=session.expires_at /></span>
-                </div>
-            </div>
-            {(!session.current).then(|| view! {
-                <button class="button secondary small" aria-label=label.clone()
-                    on:click=move |_| on_revoke(target.clone())>"Sign out"</button>
-            })}
-        </li>
-    }
-}
-
-#[component]
-fn EndedList(ended: Vec<EndedSessionDto>) -> impl IntoView {
-    (!ended.is_empty()).then(|| view! {
-        <h2>"Recently ended"</h2>
-        <ul class="session-list ended" data-testid="ended-sessions">
-            {ended.into_iter().map(|s| view! {
-                <li class="session">
-                    {device_icon(&s.device)}
-                    <div class="session-main">
-                        <div class="device"><strong>{s.device}</strong></div>
-                        <div class="meta">
-                            <span class="reason" data-reason=s.reason.as_str()>{ended_reason_text(s.reason)}</span>
-                            <span><RelativeTime at=s.ended_at /></span>
-                            <span>"IP " {s.ip}</span>
-                        </div>
-                    </div>
-                </li>
-            }).collect_view()}
-        </ul>
-    })
 }

@@ -3,7 +3,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::{ApiError, ErrorCode};
+use crate::api::{self, ApiError, ErrorCode};
 use crate::auth::{use_auth, AuthStatus, SignedOutReason};
 use crate::components::{safe_next, use_hydrated, PasswordMeter};
 
@@ -81,8 +81,8 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
     let show_password = RwSignal::new(false);
     let email_field = NodeRef::<leptos::html::Input>::new();
     let password_field = NodeRef::<leptos::html::Input>::new();
-    let error = RwSignal::new(None::<String>);
-    let pending = RwSignal::new(false);
+    // Why the form was not sent, found before asking the server.
+    let problem = RwSignal::new(None::<&'static str>);
     // Copies of the fields for the strength meter, taken on input and once after hydration
     // (text typed before it never fired an event the app heard).
     let typed_email = RwSignal::new(String::new());
@@ -103,39 +103,56 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
         AuthStatus::SignedIn(user) if !submitted.get() => Some(user.email),
         _ => None,
     });
+    let switch_account = Action::new_local(move |_: &()| async move { auth.sign_out().await });
+    let retry_sign_out = Action::new_local(|_: &()| async move { api::logout().await.map(|_| ()) });
     // What the sign-out that led here reported (the page may already be showing when it
-    // lands), unless a retry from this page has said something newer.
-    let retried = RwSignal::new(None::<SignOut>);
+    // lands), unless this page has since tried again. A retry is only offered after a failure,
+    // so its answer is the newer one.
     let signout = Memo::new(move |_| {
-        retried
-            .get()
-            .unwrap_or_else(|| match query.read().get("signed_out").as_deref() {
-                Some("failed") => SignOut::Failed,
-                Some(_) => SignOut::Done,
-                None => SignOut::NotAsked,
-            })
+        if retry_sign_out.pending().get() {
+            return SignOut::Retrying;
+        }
+        match retry_sign_out.value().get() {
+            Some(Ok(())) => return SignOut::Done,
+            Some(Err(_)) => return SignOut::Failed,
+            None => {}
+        }
+        if let Some(Err(_)) = switch_account.value().get() {
+            return SignOut::Failed;
+        }
+        match query.read().get("signed_out").as_deref() {
+            Some("failed") => SignOut::Failed,
+            Some(_) => SignOut::Done,
+            None => SignOut::NotAsked,
+        }
     });
-    let switching = RwSignal::new(false);
-    let switch_account = move |_| {
-        switching.set(true);
-        leptos::task::spawn_local(async move {
-            if auth.sign_out().await.is_err() {
-                retried.set(Some(SignOut::Failed));
-            }
-            switching.set(false);
-        });
-    };
-    let retry_sign_out = move |_| {
-        retried.set(Some(SignOut::Retrying));
-        leptos::task::spawn_local(async move {
-            retried.set(Some(match crate::api::logout().await {
-                Ok(_) => SignOut::Done,
-                Err(_) => SignOut::Failed,
-            }));
-        });
-    };
 
     let next = move || safe_next(query.read_untracked().get("next"));
+
+    let submit = Action::new_local(move |(email, password): &(String, String)| {
+        let (email, password) = (email.clone(), password.clone());
+        let navigate = navigate.clone();
+        async move {
+            let response = match mode {
+                Mode::SignIn => api::login(email, password).await,
+                Mode::Register => api::register(email, password).await,
+            }?;
+            submitted.set(true);
+            auth.accept(response);
+            navigate(&next(), Default::default());
+            Ok::<_, ApiError>(())
+        }
+    });
+    let pending = submit.pending();
+    // The form's own objection if it has one, else why the server refused the last attempt.
+    let error = move || match problem.get() {
+        Some(text) => Some(text.to_owned()),
+        None if pending.get() => None,
+        None => match submit.value().get() {
+            Some(Err(err)) => Some(describe(&err)),
+            _ => None,
+        },
+    };
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -150,28 +167,12 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
                 .unwrap_or_default()
         };
         let (e, p) = (field(email_field), field(password_field));
-        if let Some(problem) = validate(mode, &e, &p) {
-            error.set(Some(problem.into()));
+        if let Some(found) = validate(mode, &e, &p) {
+            problem.set(Some(found));
             return;
         }
-        error.set(None);
-        pending.set(true);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let result = match mode {
-                Mode::SignIn => crate::api::login(e, p).await,
-                Mode::Register => crate::api::register(e, p).await,
-            };
-            match result {
-                Ok(response) => {
-                    submitted.set(true);
-                    auth.accept(response);
-                    navigate(&next(), Default::default());
-                }
-                Err(err) => error.set(Some(describe(&err))),
-            }
-            pending.set(false);
-        });
+        problem.set(None);
+        submit.dispatch((e, p));
     };
 
     let (title, action, other) = match mode {
@@ -194,8 +195,8 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
                 <p>"You are signed in as " <strong>{email}</strong> "."</p>
                 <p class="actions">
                     <a class="button" href=next()>"Continue to your account"</a>
-                    <button type="button" class="button secondary" disabled=move || switching.get()
-                        on:click=switch_account>"Sign out and use another account"</button>
+                    <button type="button" class="button secondary" disabled=move || switch_account.pending().get()
+                        on:click=move |_| { switch_account.dispatch(()); }>"Sign out and use another account"</button>
                 </p>
             </section>
         })}
@@ -223,7 +224,7 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
                     <div class="error" role="alert" data-testid="sign-out-failed">
                         <p>"You are signed out on this page, but the server could not be reached, so this device may still be signed in there. Check your connection and try again."</p>
                         <button type="button" class="button secondary small" disabled=state == SignOut::Retrying
-                            on:click=retry_sign_out>"Try signing out again"</button>
+                            on:click=move |_| { retry_sign_out.dispatch(()); }>"Try signing out again"</button>
                     </div>
                 }.into_any()),
             }}
@@ -249,7 +250,7 @@ fn CredentialsForm(mode: Mode) -> impl IntoView {
                     <p class="hint">"8 to 128 characters. A few words only you would put together are easiest to remember and hardest to guess."</p>
                     <PasswordMeter id="password-strength" password=typed_password email=typed_email />
                 })}
-                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <button type="submit" class="button wide" disabled=move || !hydrated.get() || pending.get()>
                     {move || if !hydrated.get() { "Loading…" } else if pending.get() { "Please wait…" } else { action }}
                 </button>

@@ -1,0 +1,88 @@
+//! Everything that needs a browser, behind one set of signatures.
+//!
+//! The app is compiled twice: for the server (rendering pages) and for the browser (the WASM that
+//! hydrates them). Code that calls the browser's APIs lives in `web.rs`; `server.rs` has a twin of
+//! every function that does what makes sense while rendering on the server (usually nothing).
+//! This is the one place that chooses between them, so pages, components and `auth` read the
+//! same on both sides and carry no `cfg` of their own.
+//!
+//! Add a function by writing it in both files and wrapping it here with its documentation: a
+//! twin that drifts from its signature then fails to compile on its side.
+
+use std::future::Future;
+use std::time::Duration;
+
+#[cfg_attr(feature = "hydrate", path = "web.rs")]
+#[cfg_attr(not(feature = "hydrate"), path = "server.rs")]
+mod side;
+
+/// True in the browser, false while rendering on the server.
+pub const IN_BROWSER: bool = side::IN_BROWSER;
+
+/// Seconds since the Unix epoch, from this machine's clock.
+pub fn now() -> i64 {
+    side::now()
+}
+
+/// `at` (seconds since the epoch) in ISO 8601, for a `<time datetime>` attribute. The server
+/// writes the plain number; the browser replaces it on hydration.
+pub fn iso(at: i64) -> String {
+    side::iso(at)
+}
+
+/// `at` as a date and time in the reader's own locale and time zone, which only the browser
+/// knows. The server writes the plain number; the browser replaces it on hydration.
+pub fn local_time(at: i64) -> String {
+    side::local_time(at)
+}
+
+/// `raw` escaped for use as one query-string value.
+pub fn encode_uri_component(raw: &str) -> String {
+    side::encode_uri_component(raw)
+}
+
+/// Asks the browser's confirm dialog; never confirms on the server.
+pub fn confirm(message: &str) -> bool {
+    side::confirm(message)
+}
+
+/// Waits without blocking the tab (returns at once on the server).
+pub async fn sleep_ms(ms: u32) {
+    side::sleep_ms(ms).await
+}
+
+/// Runs `run` once, after `delay`, in this tab (never on the server: a page rendered there has
+/// no timers).
+pub fn after(delay: Duration, run: impl FnOnce() + 'static) {
+    side::after(delay, run)
+}
+
+/// Runs `work` while holding the browser-wide refresh lock (Web Locks API), so only one tab of
+/// this browser rotates the refresh token at a time. Without Web Locks it still serialises
+/// within the tab.
+pub async fn with_refresh_lock<T: 'static>(work: impl Future<Output = T> + 'static) -> T {
+    side::with_refresh_lock(work).await
+}
+
+/// Tells the other tabs of this browser that this one signed out (BroadcastChannel).
+pub fn broadcast_sign_out() {
+    side::broadcast_sign_out()
+}
+
+/// Runs `run` whenever another tab of this browser signs out; this tab's own announcements are
+/// not heard. Listens for as long as the tab lives.
+pub fn on_sign_out_elsewhere(run: impl Fn() + 'static) {
+    side::on_sign_out_elsewhere(run)
+}
+
+/// Moves focus to the first element matching `selector` once it has been drawn; a heading
+/// becomes focusable by script only (not a tab stop).
+pub fn focus_element(selector: &str) {
+    side::focus_element(selector)
+}
+
+/// Answers the page being rendered with 404 Not Found (the browser's navigation has no status
+/// to set).
+pub fn answer_not_found() {
+    side::answer_not_found()
+}

@@ -1,0 +1,54 @@
+//! The server's twin of `web.rs`, used while rendering pages: no browser, no tabs, no dialogs.
+//! See `mod.rs` for what each function means.
+
+use std::future::Future;
+use std::time::Duration;
+
+pub const IN_BROWSER: bool = false;
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn iso(at: i64) -> String {
+    at.to_string()
+}
+
+pub fn local_time(at: i64) -> String {
+    at.to_string()
+}
+
+/// Used only by code that runs after hydration, so the server never needs the escaping.
+pub fn encode_uri_component(raw: &str) -> String {
+    raw.to_owned()
+}
+
+pub fn confirm(_message: &str) -> bool {
+    false
+}
+
+pub async fn sleep_ms(_ms: u32) {}
+
+pub fn after(_delay: Duration, _run: impl FnOnce() + 'static) {}
+
+pub async fn with_refresh_lock<T: 'static>(work: impl Future<Output = T> + 'static) -> T {
+    work.await
+}
+
+pub fn broadcast_sign_out() {}
+
+pub fn on_sign_out_elsewhere(_run: impl Fn() + 'static) {}
+
+pub fn focus_element(_selector: &str) {}
+
+pub fn answer_not_found() {
+    // Only the `ssr` build has a response to answer; a build with neither feature (such as
+    // `cargo check -p app`) has nothing to set.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+}
