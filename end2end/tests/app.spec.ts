@@ -125,6 +125,8 @@ test('five tabs opened at once and reloaded stay signed in, with no reuse event'
   await expect(tabs[0].getByTestId('events')).toBeVisible();
   await expect(tabs[0].locator('[data-kind=refresh_reused]')).toHaveCount(0);
   await expect(tabs[0].locator('[data-kind=session_revoked]')).toHaveCount(0);
+  // One device key for every tab: no tab's proof looked like another device's.
+  await expect(tabs[0].locator('[data-kind=used_from_another_device]')).toHaveCount(0);
 });
 
 test('logout in one tab signs out the others', async ({ page, context }) => {

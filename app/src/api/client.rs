@@ -18,7 +18,10 @@ use server_fn::error::FromServerFnError;
 use server_fn::request::browser::BrowserRequest;
 use server_fn::response::browser::BrowserResponse;
 
-use crate::platform;
+use crate::platform::{self, DeviceKeyUse};
+
+/// The request header that carries a DPoP proof.
+const DPOP: &str = "DPoP";
 
 thread_local! {
     static ACCESS_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -57,7 +60,28 @@ where
             req.headers()
                 .set("Authorization", &format!("Bearer {token}"));
         }
-        <BrowserClient as Client<E, IS, OS>>::send(req)
+        let path = req.url();
+        send_wrapper::SendWrapper::new(async move {
+            let Some(key) = proof_key(&path) else {
+                return <BrowserClient as Client<E, IS, OS>>::send(req).await;
+            };
+            let send = async move {
+                if let Some(proof) = platform::dpop_proof(key, &path).await {
+                    req.headers().set(DPOP, &proof);
+                }
+                let answer = <BrowserClient as Client<E, IS, OS>>::send(req).await;
+                if path.ends_with("/auth/logout") {
+                    platform::forget_device_key().await;
+                }
+                answer
+            };
+            match key {
+                // A sign-in replaces the key every tab signs with; no other tab may refresh
+                // the old session with the new key meanwhile (that would look like theft).
+                DeviceKeyUse::New => platform::with_refresh_lock(send).await,
+                DeviceKeyUse::Current => send.await,
+            }
+        })
     }
 
     #[allow(clippy::type_complexity)]
@@ -77,5 +101,34 @@ where
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) {
         <BrowserClient as Client<E, IS, OS>>::spawn(future)
+    }
+}
+
+/// The calls that carry the refresh cookie are signed with the device key (DPoP, RFC 9449):
+/// a sign-in with a new key, refresh and sign-out with the key its session is bound to.
+fn proof_key(path: &str) -> Option<DeviceKeyUse> {
+    let endpoint = path.split('?').next()?.rsplit_once("/api/")?.1;
+    match endpoint {
+        "auth/login" | "auth/register" => Some(DeviceKeyUse::New),
+        "auth/refresh" | "auth/logout" => Some(DeviceKeyUse::Current),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_cookie_endpoints_are_signed() {
+        assert_eq!(proof_key("/api/auth/login"), Some(DeviceKeyUse::New));
+        assert_eq!(proof_key("/api/auth/register"), Some(DeviceKeyUse::New));
+        assert_eq!(proof_key("/api/auth/refresh"), Some(DeviceKeyUse::Current));
+        assert_eq!(
+            proof_key("https://auth.example.com/api/auth/logout"),
+            Some(DeviceKeyUse::Current)
+        );
+        assert_eq!(proof_key("/api/sessions/list"), None);
+        assert_eq!(proof_key("/api/account/password"), None);
     }
 }

@@ -3,5 +3,6 @@
 
 pub use contract::{
     AdminUserDto, AdminUsersResponse, AuthResponse, Done, EndedSessionDto, EventDto, EventKind,
-    EventsResponse, RevokeReason, RevokedCount, Role, SessionDto, SessionsResponse, UserDto,
+    EventsResponse, RevokeReason, RevokedCount, Role, SessionAddressDto, SessionDto,
+    SessionsResponse, UserDto,
 };

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{EndedSessionDto, SessionDto};
+use crate::api::{EndedSessionDto, SessionAddressDto, SessionDto};
 use crate::auth::ended_reason_text;
 use crate::components::{ExactTime, RelativeTime};
 
@@ -50,11 +50,22 @@ pub fn SessionItem(
                     {session.current.then(|| view! { <span class="badge">"This device"</span> })}
                 </div>
                 <div class="meta" title=session.user_agent.clone()>
-                    <span>"IP " {session.ip.clone()}</span>
+                    <span>"Last seen from " {session.ip.clone()}</span>
+                    {(session.first_ip != session.ip && !session.first_ip.is_empty()).then(|| view! {
+                        <span>"Signed in from " {session.first_ip.clone()}</span>
+                    })}
                     <span>"Signed in " <RelativeTime at=session.created_at /></span>
                     <span>"Last active " <RelativeTime at=session.last_active_at /></span>
                     <span>"Expires " <ExactTime at=session.expires_at /></span>
                 </div>
+                <div class="meta binding" data-testid="binding" data-bound=session.bound.to_string()>
+                    {if session.bound {
+                        view! { <span>"Bound to its browser\u{2019}s key: a copied sign-in does not work elsewhere"</span> }.into_any()
+                    } else {
+                        view! { <span class="warning">"Not bound to a device key (signed in by a script or an older app)"</span> }.into_any()
+                    }}
+                </div>
+                <NetworkHistory addresses=session.addresses.clone() />
             </div>
             {sign_out.map(|sign_out| view! {
                 <button class="button secondary small" aria-label=label.clone()
@@ -62,6 +73,26 @@ pub fn SessionItem(
             })}
         </li>
     }
+}
+
+/// Where a session has been used from, when that is more than one address; a network it had
+/// not used before is marked.
+#[component]
+fn NetworkHistory(addresses: Vec<SessionAddressDto>) -> impl IntoView {
+    (addresses.len() > 1).then(|| view! {
+        <details class="networks">
+            <summary>{format!("Used from {} addresses", addresses.len())}</summary>
+            <ul data-testid="addresses">
+                {addresses.into_iter().map(|a| view! {
+                    <li data-new-network=a.new_network.to_string()>
+                        {a.ip}
+                        {a.new_network.then(|| view! { <span class="badge warning">"New network"</span> })}
+                        " \u{b7} last " <RelativeTime at=a.last_seen_at />
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
+    })
 }
 
 /// The heading level of a list's title, to fit the page around it.

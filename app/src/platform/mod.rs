@@ -16,6 +16,20 @@ use std::time::Duration;
 #[cfg_attr(not(feature = "hydrate"), path = "server.rs")]
 mod side;
 
+/// The browser's device key (WebCrypto and IndexedDB); `web.rs` uses it.
+#[cfg(feature = "hydrate")]
+mod device_key;
+
+/// Which device key signs a request's DPoP proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKeyUse {
+    /// A new key, replacing the old one: every sign-in binds its session to a fresh key.
+    New,
+    /// This browser's key, made now if it has none (so a copied cookie presented from another
+    /// browser always comes with another key, which ends the session as stolen).
+    Current,
+}
+
 /// True in the browser, false while rendering on the server.
 pub const IN_BROWSER: bool = side::IN_BROWSER;
 
@@ -85,4 +99,16 @@ pub fn focus_element(selector: &str) {
 /// to set).
 pub fn answer_not_found() {
     side::answer_not_found()
+}
+
+/// A DPoP proof (RFC 9449) for `POST` to `path` on this origin, signed with this browser's
+/// device key, whose private half can never be read by script. `None` where the browser cannot
+/// make or keep such a key: the request then goes without one (an unbound session).
+pub async fn dpop_proof(key: DeviceKeyUse, path: &str) -> Option<String> {
+    side::dpop_proof(key, path).await
+}
+
+/// Deletes the device key: after signing out nothing here can prove the old session.
+pub async fn forget_device_key() {
+    side::forget_device_key().await
 }

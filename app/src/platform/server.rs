@@ -52,3 +52,10 @@ pub fn answer_not_found() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
 }
+
+/// Pages rendered on the server make no requests of their own, so they sign nothing.
+pub async fn dpop_proof(_key: super::DeviceKeyUse, _path: &str) -> Option<String> {
+    None
+}
+
+pub async fn forget_device_key() {}

@@ -158,3 +158,16 @@ pub fn focus_element(selector: &str) {
 }
 
 pub fn answer_not_found() {}
+
+pub async fn dpop_proof(key: super::DeviceKeyUse, path: &str) -> Option<String> {
+    let key = match key {
+        super::DeviceKeyUse::New => super::device_key::replace().await?,
+        super::DeviceKeyUse::Current => super::device_key::current_or_new().await?,
+    };
+    let origin = web_sys::window()?.location().origin().ok()?;
+    key.proof("POST", &format!("{origin}{path}")).await
+}
+
+pub async fn forget_device_key() {
+    super::device_key::forget().await
+}
