@@ -29,11 +29,15 @@ pub(super) type CheckedProof = Result<Option<Proof>, ProofError>;
 
 impl AuthService {
     pub(super) fn check_proof(&self, client: &ClientInfo) -> CheckedProof {
-        client
+        let checked = client
             .proof
             .as_ref()
             .map(|presented| dpop::verify(&presented.jwt, &presented.target, self.now()))
-            .transpose()
+            .transpose();
+        if let Err(err) = &checked {
+            tracing::info!(ip = %client.ip, reason = %err, "DPoP proof refused");
+        }
+        checked
     }
 
     /// Whether the request proves possession of `session`'s key. A bound session without a

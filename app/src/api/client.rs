@@ -60,7 +60,8 @@ where
             req.headers()
                 .set("Authorization", &format!("Bearer {token}"));
         }
-        let path = req.url();
+        // The fetch request's URL is absolute; the proof names this origin and the path.
+        let path = path_of(&req.url()).to_owned();
         send_wrapper::SendWrapper::new(async move {
             let Some(key) = proof_key(&path) else {
                 return <BrowserClient as Client<E, IS, OS>>::send(req).await;
@@ -70,7 +71,7 @@ where
                     req.headers().set(DPOP, &proof);
                 }
                 let answer = <BrowserClient as Client<E, IS, OS>>::send(req).await;
-                if path.ends_with("/auth/logout") {
+                if path == "/api/auth/logout" {
                     platform::forget_device_key().await;
                 }
                 answer
@@ -104,10 +105,25 @@ where
     }
 }
 
+/// The path of a same-origin URL, without query or fragment: `/api/auth/refresh`.
+fn path_of(url: &str) -> &str {
+    let without_origin = match url.find("://") {
+        Some(scheme_end) => {
+            let rest = &url[scheme_end + 3..];
+            rest.find('/').map_or("/", |slash| &rest[slash..])
+        }
+        None => url,
+    };
+    without_origin
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(without_origin)
+}
+
 /// The calls that carry the refresh cookie are signed with the device key (DPoP, RFC 9449):
 /// a sign-in with a new key, refresh and sign-out with the key its session is bound to.
 fn proof_key(path: &str) -> Option<DeviceKeyUse> {
-    let endpoint = path.split('?').next()?.rsplit_once("/api/")?.1;
+    let endpoint = path.strip_prefix("/api/")?;
     match endpoint {
         "auth/login" | "auth/register" => Some(DeviceKeyUse::New),
         "auth/refresh" | "auth/logout" => Some(DeviceKeyUse::Current),
@@ -125,9 +141,14 @@ mod tests {
         assert_eq!(proof_key("/api/auth/register"), Some(DeviceKeyUse::New));
         assert_eq!(proof_key("/api/auth/refresh"), Some(DeviceKeyUse::Current));
         assert_eq!(
-            proof_key("https://auth.example.com/api/auth/logout"),
+            proof_key(path_of("https://auth.example.com/api/auth/logout?x=1")),
             Some(DeviceKeyUse::Current)
         );
+        assert_eq!(
+            path_of("http://127.0.0.1:3000/api/auth/refresh"),
+            "/api/auth/refresh"
+        );
+        assert_eq!(path_of("/api/auth/refresh#top"), "/api/auth/refresh");
         assert_eq!(proof_key("/api/sessions/list"), None);
         assert_eq!(proof_key("/api/account/password"), None);
     }

@@ -41,32 +41,38 @@ pub fn SessionItem(
     let target = (session.id.clone(), session.device.clone());
     let label = format!("Sign out {}", session.device);
     let sign_out = on_sign_out.filter(|_| !session.current);
+    // Erased to `AnyView`: the row's full static type is deep enough to exceed rustc's
+    // layout depth limit in the hydrate build.
+    let main = view! {
+        <div class="session-main">
+            <div class="device">
+                <strong>{session.device.clone()}</strong>
+                {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+            </div>
+            <div class="meta" title=session.user_agent.clone()>
+                <span>"Last seen from " {session.ip.clone()}</span>
+                {(session.first_ip != session.ip && !session.first_ip.is_empty()).then(|| view! {
+                    <span>"Signed in from " {session.first_ip.clone()}</span>
+                })}
+                <span>"Signed in " <RelativeTime at=session.created_at /></span>
+                <span>"Last active " <RelativeTime at=session.last_active_at /></span>
+                <span>"Expires " <ExactTime at=session.expires_at /></span>
+            </div>
+            <div class="meta binding" data-testid="binding" data-bound=session.bound.to_string()>
+                {if session.bound {
+                    view! { <span>"Bound to its browser\u{2019}s key: a copied sign-in does not work elsewhere"</span> }.into_any()
+                } else {
+                    view! { <span class="warning">"Not bound to a device key (signed in by a script or an older app)"</span> }.into_any()
+                }}
+            </div>
+            <NetworkHistory addresses=session.addresses.clone() />
+        </div>
+    }
+    .into_any();
     view! {
         <li class="session" data-testid="session" data-current=session.current.to_string()>
             <DeviceIcon device=session.device.clone() />
-            <div class="session-main">
-                <div class="device">
-                    <strong>{session.device.clone()}</strong>
-                    {session.current.then(|| view! { <span class="badge">"This device"</span> })}
-                </div>
-                <div class="meta" title=session.user_agent.clone()>
-                    <span>"Last seen from " {session.ip.clone()}</span>
-                    {(session.first_ip != session.ip && !session.first_ip.is_empty()).then(|| view! {
-                        <span>"Signed in from " {session.first_ip.clone()}</span>
-                    })}
-                    <span>"Signed in " <RelativeTime at=session.created_at /></span>
-                    <span>"Last active " <RelativeTime at=session.last_active_at /></span>
-                    <span>"Expires " <ExactTime at=session.expires_at /></span>
-                </div>
-                <div class="meta binding" data-testid="binding" data-bound=session.bound.to_string()>
-                    {if session.bound {
-                        view! { <span>"Bound to its browser\u{2019}s key: a copied sign-in does not work elsewhere"</span> }.into_any()
-                    } else {
-                        view! { <span class="warning">"Not bound to a device key (signed in by a script or an older app)"</span> }.into_any()
-                    }}
-                </div>
-                <NetworkHistory addresses=session.addresses.clone() />
-            </div>
+            {main}
             {sign_out.map(|sign_out| view! {
                 <button class="button secondary small" aria-label=label.clone()
                     on:click=move |_| sign_out.run(target.clone())>"Sign out"</button>

@@ -53,8 +53,14 @@ impl DeviceKey {
     pub async fn proof(&self, method: &str, url: &str) -> Option<String> {
         let subtle = web_sys::window()?.crypto().ok()?.subtle();
         let crypto = web_sys::window()?.crypto().ok()?;
-        let public: CryptoKey = Reflect::get(&self.0, &"publicKey".into()).ok()?.dyn_into().ok()?;
-        let private: CryptoKey = Reflect::get(&self.0, &"privateKey".into()).ok()?.dyn_into().ok()?;
+        let public: CryptoKey = Reflect::get(&self.0, &"publicKey".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let private: CryptoKey = Reflect::get(&self.0, &"privateKey".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
         let jwk = await_promise(subtle.export_key("jwk", &public).ok()?).await?;
         let coordinate = |name: &str| Reflect::get(&jwk, &name.into()).ok()?.as_string();
         let header = serde_json::json!({
@@ -83,7 +89,10 @@ impl DeviceKey {
         .await?;
         // WebCrypto's ECDSA signature is r‖s, the encoding JWS uses.
         let signature = Uint8Array::new(&signature).to_vec();
-        Some(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        Some(format!(
+            "{signing_input}.{}",
+            URL_SAFE_NO_PAD.encode(signature)
+        ))
     }
 }
 
