@@ -71,7 +71,9 @@ where
                     req.headers().set(DPOP, &proof);
                 }
                 let answer = <BrowserClient as Client<E, IS, OS>>::send(req).await;
-                if path == "/api/auth/logout" {
+                // Only once the server has heard the sign-out: a retry after a network failure
+                // must still prove the session with its key, or it would look like theft.
+                if path == "/api/auth/logout" && answer.is_ok() {
                     platform::forget_device_key().await;
                 }
                 answer

@@ -31,7 +31,24 @@ pub async fn replace() -> Option<DeviceKey> {
     )
     .await?;
     store(Some(&pair)).await?;
+    ask_to_persist();
     Some(DeviceKey(pair))
+}
+
+/// Asks the browser not to evict this origin's storage under pressure: a key lost while its
+/// cookie remains would make the next refresh look like a copied cookie. Best effort; the
+/// browser decides.
+fn ask_to_persist() {
+    let persist = web_sys::window()
+        .and_then(|w| Reflect::get(&w.navigator(), &"storage".into()).ok())
+        .filter(|storage| !storage.is_undefined())
+        .and_then(|storage| {
+            let persist = Reflect::get(&storage, &"persist".into()).ok()?;
+            Some((storage, persist.dyn_into::<js_sys::Function>().ok()?))
+        });
+    if let Some((storage, persist)) = persist {
+        let _ = persist.call0(&storage);
+    }
 }
 
 /// This browser's key, or a new one if it has none (so a copied cookie used from another
