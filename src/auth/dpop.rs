@@ -189,10 +189,9 @@ fn same_url(sent: &str, expected: &str) -> bool {
 pub fn sign(key: &p256::ecdsa::SigningKey, claims: &ProofClaims) -> String {
     use p256::ecdsa::signature::Signer as _;
     let point = key.verifying_key().to_encoded_point(false);
-    let (Some(x), Some(y)) = (point.x(), point.y()) else {
-        unreachable!("an uncompressed point has both coordinates");
-    };
-    let jwk = PublicJwk::p256(&(*x).into(), &(*y).into());
+    // An uncompressed point always has both; a missing one would only make the proof invalid.
+    let coordinate = |c: Option<&p256::FieldBytes>| c.map_or([0; 32], |c| (*c).into());
+    let jwk = PublicJwk::p256(&coordinate(point.x()), &coordinate(point.y()));
     let header = serde_json::json!({ "typ": PROOF_TYPE, "alg": "ES256", "jwk": jwk });
     let signing_input = format!(
         "{}.{}",

@@ -195,37 +195,55 @@ impl AuthService {
     /// session ends. The event records the IP and device of the replay, not of the victim.
     async fn end_as_stolen(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         session: &SessionRow,
         client: &ClientInfo,
         now: i64,
     ) -> Result<(), AuthError> {
-        self.revoke_one(&mut tx, session, RevokeReason::RefreshReused, None, now)
-            .await?;
-        self.event(&session.user_id, EventKind::RefreshReused, now)
-            .session(&session.id)
-            .device(&client.device_label())
-            .ip(&client.ip)
-            .save(&mut *tx)
-            .await?;
-        self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
-            .await?;
-        tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: session revoked");
-        Ok(())
+        self.end_as_theft(tx, session, client, Theft::Reused, now)
+            .await
     }
 
     /// A device-bound session's cookie came with another key's proof: the cookie was copied
     /// out of the browser it was issued to, so the session ends and its owner is told why.
     async fn end_as_used_elsewhere(
         &self,
-        mut tx: Tx,
+        tx: Tx,
         session: &SessionRow,
         client: &ClientInfo,
         now: i64,
     ) -> Result<Issued, AuthError> {
-        let reason = RevokeReason::UsedFromAnotherDevice;
+        self.end_as_theft(tx, session, client, Theft::OtherKey, now)
+            .await?;
+        Err(AuthError::SessionRevoked {
+            reason: Some(RevokeReason::UsedFromAnotherDevice),
+        })
+    }
+
+    /// Ends the session for a theft signal: the revocation, an event naming the caller's IP
+    /// and device, and a warning in the log, committed together.
+    async fn end_as_theft(
+        &self,
+        mut tx: Tx,
+        session: &SessionRow,
+        client: &ClientInfo,
+        theft: Theft,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        let (reason, kind, what) = match theft {
+            Theft::Reused => (
+                RevokeReason::RefreshReused,
+                EventKind::RefreshReused,
+                "refresh token reuse",
+            ),
+            Theft::OtherKey => (
+                RevokeReason::UsedFromAnotherDevice,
+                EventKind::UsedFromAnotherDevice,
+                "refresh cookie used with another device key",
+            ),
+        };
         self.revoke_one(&mut tx, session, reason, None, now).await?;
-        self.event(&session.user_id, EventKind::UsedFromAnotherDevice, now)
+        self.event(&session.user_id, kind, now)
             .session(&session.id)
             .device(&client.device_label())
             .ip(&client.ip)
@@ -233,10 +251,8 @@ impl AuthService {
             .await?;
         self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
             .await?;
-        tracing::warn!(session = %session.id, user = %session.user_id, ip = %client.ip, "refresh cookie used with another device key: session revoked");
-        Err(AuthError::SessionRevoked {
-            reason: Some(reason),
-        })
+        tracing::warn!(session = %session.id, user = %session.user_id, ip = %client.ip, "{what}: session revoked");
+        Ok(())
     }
 
     /// Ends the session the refresh token belongs to. Unknown tokens succeed too: logout is
@@ -293,6 +309,15 @@ impl AuthService {
         };
         self.commit_revoking(tx, ended, now).await
     }
+}
+
+/// The two signs that a refresh token left its owner.
+#[derive(Clone, Copy)]
+enum Theft {
+    /// A rotated token came back after the grace window.
+    Reused,
+    /// A bound session's cookie came with another key's proof.
+    OtherKey,
 }
 
 fn revoked_error(reason: Option<RevokeReason>) -> AuthError {

@@ -10,6 +10,29 @@ use crate::support::*;
 
 const REFRESH: &str = "/api/auth/refresh";
 
+async fn register_from(app: &TestApp, client: &Client, email: &str) -> Signin {
+    let response = app
+        .post_from(
+            client,
+            "/api/auth/register",
+            json!({"email": email, "password": PASSWORD}),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    Signin::from(&response)
+}
+
+async fn refresh_from(app: &TestApp, client: &Client, refresh: &str) -> TestResponse {
+    app.post_from(
+        client,
+        REFRESH,
+        json!({}),
+        &[("cookie", &cookie_header(refresh))],
+    )
+    .await
+}
+
 fn code(response: &TestResponse) -> String {
     response.json()["code"]
         .as_str()
@@ -307,37 +330,15 @@ both_engines!(
     a_refresh_from_another_browser_family_is_refused_and_recorded,
     &[BEHIND_PROXY],
     |app: TestApp| async move {
-        let signin = Signin::from(
-            app.post_from(
-                &HOME,
-                "/api/auth/register",
-                json!({"email": "ua@example.com", "password": PASSWORD}),
-                &[],
-            )
-            .await,
-        );
+        let signin = register_from(&app, &HOME, "ua@example.com").await;
         let other = Client {
             user_agent: UA_CHROME_WINDOWS,
             ip: HOME.ip,
         };
-        let refused = app
-            .post_from(
-                &other,
-                REFRESH,
-                json!({}),
-                &[("cookie", &cookie_header(&signin.refresh))],
-            )
-            .await;
+        let refused = refresh_from(&app, &other, &signin.refresh).await;
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
         assert_eq!(code(&refused), "device_changed");
-        let ok = app
-            .post_from(
-                &HOME,
-                REFRESH,
-                json!({}),
-                &[("cookie", &cookie_header(&signin.refresh))],
-            )
-            .await;
+        let ok = refresh_from(&app, &HOME, &signin.refresh).await;
         assert_eq!(ok.status, StatusCode::OK, "the refusal rotated nothing");
         let events = app.events(&Signin::from(&ok).access).await;
         assert!(events
@@ -351,23 +352,8 @@ both_engines!(
     a_new_network_is_recorded_and_shown,
     &[BEHIND_PROXY],
     |app: TestApp| async move {
-        let signin = Signin::from(
-            app.post_from(
-                &HOME,
-                "/api/auth/register",
-                json!({"email": "roam@example.com", "password": PASSWORD}),
-                &[],
-            )
-            .await,
-        );
-        let moved = app
-            .post_from(
-                &CAFE,
-                REFRESH,
-                json!({}),
-                &[("cookie", &cookie_header(&signin.refresh))],
-            )
-            .await;
+        let signin = register_from(&app, &HOME, "roam@example.com").await;
+        let moved = refresh_from(&app, &CAFE, &signin.refresh).await;
         assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
         let access = Signin::from(&moved).access;
         let session = app.sessions(&access).await.sessions.remove(0);
@@ -392,36 +378,14 @@ both_engines!(
     the_refuse_policy_keeps_a_session_on_its_networks,
     &[BEHIND_PROXY, ("LATCHKEY_NEW_NETWORK_POLICY", "refuse")],
     |app: TestApp| async move {
-        let signin = Signin::from(
-            app.post_from(
-                &HOME,
-                "/api/auth/register",
-                json!({"email": "stay@example.com", "password": PASSWORD}),
-                &[],
-            )
-            .await,
-        );
-        let refused = app
-            .post_from(
-                &CAFE,
-                REFRESH,
-                json!({}),
-                &[("cookie", &cookie_header(&signin.refresh))],
-            )
-            .await;
+        let signin = register_from(&app, &HOME, "stay@example.com").await;
+        let refused = refresh_from(&app, &CAFE, &signin.refresh).await;
         assert_eq!(code(&refused), "new_network_refused", "{}", refused.body);
         let neighbour = Client {
             user_agent: UA_FIREFOX,
             ip: "198.51.100.77",
         };
-        let same_network = app
-            .post_from(
-                &neighbour,
-                REFRESH,
-                json!({}),
-                &[("cookie", &cookie_header(&signin.refresh))],
-            )
-            .await;
+        let same_network = refresh_from(&app, &neighbour, &signin.refresh).await;
         assert_eq!(same_network.status, StatusCode::OK, "{}", same_network.body);
     }
 );
