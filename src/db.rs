@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -18,6 +19,8 @@ pub enum Dialect {
 pub struct Db {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// Kept for the connections a pool cannot give: PostgreSQL's `LISTEN` needs its own.
+    url: Arc<str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,81 @@ pub enum DbError {
     Connect(#[source] sqlx::Error),
     #[error("could not apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "another latchkey server is already serving {path}{holder}. With SQLite one server owns \
+         the database (its revocation list and rate limits live in its memory); stop the other \
+         one, or run several instances on PostgreSQL (see the README, \"Running more than one \
+         instance\")"
+    )]
+    SecondServer { path: String, holder: String },
+    #[error("could not lock {path}: {source}")]
+    Lock {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Held for as long as the server runs; the lock ends with the process, however it ends.
+pub struct ServerLock {
+    _file: std::fs::File,
+}
+
+/// On SQLite, makes sure no other `latchkey serve` uses the same database file: a second server
+/// would keep its own revocation list and never hear the first one's revocations. The admin
+/// CLI does not take the lock (the server polls for what it revokes). `None` for PostgreSQL
+/// and in-memory databases.
+pub fn claim_single_server(url: &str) -> Result<Option<ServerLock>, DbError> {
+    let Some(path) = crate::config::sqlite_path(url) else {
+        return Ok(None);
+    };
+    let mut lock_path = path.into_os_string();
+    lock_path.push(".server-lock");
+    let lock_path = std::path::PathBuf::from(lock_path);
+    let shown = lock_path.display().to_string();
+    if let Some(dir) = lock_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir).map_err(|source| DbError::CreateDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|source| DbError::Lock {
+            path: shown.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut pid);
+            let pid = pid.trim();
+            return Err(DbError::SecondServer {
+                path: crate::config::sqlite_path(url)
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
+                holder: if pid.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (process {pid})")
+                },
+            });
+        }
+        Err(std::fs::TryLockError::Error(source)) => {
+            return Err(DbError::Lock {
+                path: shown,
+                source,
+            })
+        }
+    }
+    // Who holds it, for the message above; the lock, not this text, is what counts.
+    let _ = file.set_len(0);
+    let _ = std::io::Write::write_all(&mut file, std::process::id().to_string().as_bytes());
+    Ok(Some(ServerLock { _file: file }))
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -74,7 +152,15 @@ impl Db {
             Dialect::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Self { pool, dialect })
+        Ok(Self {
+            pool,
+            dialect,
+            url: url.into(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// True when the database answers a trivial query within a second.

@@ -70,6 +70,7 @@ async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let options = startup::leptos_options(&config)?;
     let addr = config.site_addr;
+    let _single_server = latchkey::db::claim_single_server(&config.database_url)?;
     let state = startup::build_state(config, options).await?;
     startup::spawn_background(&state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -116,8 +116,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Spawns key reloads, revocation pruning and rate-limit housekeeping.
+/// Spawns the revocation feed, key reloads, revocation pruning and rate-limit housekeeping.
 pub fn spawn_background(state: &AppState) {
+    state.auth.spawn_revocation_feed();
     state.auth.spawn_maintenance();
     let backend = Arc::downgrade(&state.backend);
     tokio::spawn(async move {

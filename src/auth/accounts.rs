@@ -328,8 +328,7 @@ impl AuthService {
                 now,
             )
             .await?;
-        self.commit_revoking(tx, &ended, now).await?;
-        self.revocations.revoke_user_tokens_before(&user.id, now);
+        self.commit_revoking_user(tx, &ended, &user.id, now).await?;
         Ok(AccountChange {
             id: user.id,
             ended_sessions: ended.len() as u64,
@@ -365,8 +364,7 @@ impl AuthService {
                 now,
             )
             .await?;
-        self.commit_revoking(tx, &ended, now).await?;
-        self.revocations.revoke_user_tokens_before(&user.id, now);
+        self.commit_revoking_user(tx, &ended, &user.id, now).await?;
         Ok(AccountChange {
             id: user.id,
             ended_sessions: ended.len() as u64,

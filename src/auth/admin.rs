@@ -102,8 +102,7 @@ impl AuthService {
                 now,
             )
             .await?;
-        self.commit_revoking(tx, &ended, now).await?;
-        self.revocations.revoke_user_tokens_before(user_id, now);
+        self.commit_revoking_user(tx, &ended, user_id, now).await?;
         Ok(ended.len() as u64)
     }
 
@@ -146,11 +145,11 @@ impl AuthService {
         } else {
             Vec::new()
         };
-        self.commit_revoking(tx, &ended, now).await?;
         if disabled {
-            self.revocations.revoke_user_tokens_before(user_id, now);
+            self.commit_revoking_user(tx, &ended, user_id, now).await
+        } else {
+            self.commit_revoking(tx, &ended, now).await
         }
-        Ok(())
     }
 
     /// Checked after `require_admin`, so only an administrator learns whether an id exists;

@@ -1,8 +1,13 @@
 //! The in-memory revocation list the bearer check consults, so a revoked session's access token
 //! is refused on the very next request without a database query. Entries only need to outlive
 //! the access tokens they block, so each is forgotten after one access TTL (plus leeway).
+//!
+//! With several instances the list is only as good as the feed that fills it (see
+//! `revocation_feed`): while the feed is down the list is marked stale and the bearer check asks
+//! the database instead of trusting it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::RwLock;
 
 use super::access_tokens::CLOCK_SKEW_SECS;
@@ -14,6 +19,8 @@ pub struct Revocations {
     /// user id → tokens issued before this instant are refused
     users_not_before: RwLock<HashMap<UserId, i64>>,
     retention_secs: i64,
+    /// False while revocations made by other instances may be missing from the list.
+    current: AtomicBool,
 }
 
 impl Revocations {
@@ -22,7 +29,25 @@ impl Revocations {
             sessions: RwLock::default(),
             users_not_before: RwLock::default(),
             retention_secs: access_ttl_secs + CLOCK_SKEW_SECS as i64 + 5,
+            current: AtomicBool::new(true),
         }
+    }
+
+    /// Whether the list holds every revocation committed anywhere (see `mark_stale`).
+    pub fn is_current(&self) -> bool {
+        self.current.load(Ordering::Acquire)
+    }
+
+    /// The feed lost its connection: until `mark_current`, the list may be missing entries.
+    /// Returns whether it was current before, so the transition is logged once.
+    pub fn mark_stale(&self) -> bool {
+        self.current.swap(false, Ordering::AcqRel)
+    }
+
+    /// The feed is connected again and the list was reloaded from the database after that.
+    /// Returns whether it was stale before.
+    pub fn mark_current(&self) -> bool {
+        !self.current.swap(true, Ordering::AcqRel)
     }
 
     /// How far back the database must be read at start-up to rebuild the list.

@@ -7,8 +7,9 @@ use std::time::Duration;
 use contract::UserDto;
 use sqlx::{Any, Transaction};
 
-use crate::db::Db;
+use crate::db::{Db, Dialect};
 use crate::store;
+use crate::store::revocation_notices::Notice;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 
@@ -161,8 +162,9 @@ impl AuthService {
         .await?)
     }
 
-    async fn reload_revocations(&self) -> Result<(), AuthError> {
-        let since = self.clock.now() - self.revocations.window_secs();
+    /// Adds every revocation committed since `since` to the in-memory list: all of the access
+    /// TTL at start-up and after the feed reconnects, the last moments when polling.
+    pub(super) async fn load_revocations_since(&self, since: i64) -> Result<(), AuthError> {
         for (session_id, at) in store::sessions::revoked_since(&self.db.pool, since).await? {
             self.revocations.revoke_session(&session_id, at);
         }
@@ -170,6 +172,17 @@ impl AuthService {
             self.revocations.revoke_user_tokens_before(&user_id, at);
         }
         Ok(())
+    }
+
+    /// Every revocation whose access tokens may still be presented.
+    pub(super) async fn reload_revocations(&self) -> Result<(), AuthError> {
+        self.load_revocations_since(self.clock.now() - self.revocations.window_secs())
+            .await
+    }
+
+    /// The in-memory list the bearer check trusts while it is current (`is_current`).
+    pub fn revocation_list(&self) -> &Revocations {
+        &self.revocations
     }
 
     /// Reloads the signing keys now (the maintenance task does this every minute).
@@ -181,8 +194,10 @@ impl AuthService {
         self.keys.current().jwks().to_owned()
     }
 
-    /// Checks a bearer token: signature, claims, then the in-memory revocation list. No I/O.
-    pub fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
+    /// Checks a bearer token: signature, claims, then the in-memory revocation list, with no
+    /// I/O while that list is current. While it is not (the revocation feed is reconnecting),
+    /// the session is looked up in the database instead: fail closed, never trust a stale list.
+    pub async fn authenticate(&self, bearer: &str) -> Result<Principal, AuthError> {
         let claims: AccessClaims = self.tokens.verify(bearer)?;
         if self
             .revocations
@@ -190,12 +205,24 @@ impl AuthService {
         {
             return Err(AuthError::SessionRevoked { reason: None });
         }
+        if !self.revocations.is_current() {
+            self.check_session_in_database(&claims.sid).await?;
+        }
         Ok(Principal {
             user_id: claims.sub,
             session_id: claims.sid,
             role: claims.role,
             email: claims.email,
         })
+    }
+
+    async fn check_session_in_database(&self, session_id: &SessionId) -> Result<(), AuthError> {
+        let session = store::sessions::get(&self.db.pool, session_id).await?;
+        match session.map(|s| Liveness::of(&s, self.now())) {
+            Some(Liveness::Alive) => Ok(()),
+            Some(Liveness::Revoked(reason)) => Err(AuthError::SessionRevoked { reason }),
+            Some(Liveness::Expired) | None => Err(AuthError::SessionRevoked { reason: None }),
+        }
     }
 
     /// Creates a session with its first refresh token, inside the caller's transaction, bound
@@ -331,16 +358,55 @@ impl AuthService {
 
     /// Commits a transaction that ended `ended`, then refuses their access tokens in memory.
     /// Never the other way round: a rollback would leave live sessions refused on this
-    /// instance only. Every path that revokes ends through here.
+    /// instance only. On PostgreSQL the other instances hear of it through notices sent in the
+    /// same transaction, so they too learn only of what committed. Every path that revokes
+    /// ends here or in `commit_revoking_user`.
     pub(super) async fn commit_revoking(
         &self,
         tx: Tx,
         ended: &[SessionId],
         now: i64,
     ) -> Result<(), AuthError> {
+        self.commit_revocations(tx, ended, None, now).await
+    }
+
+    /// `commit_revoking`, and also refuses every access token of `user` issued before `now`
+    /// (sign out everywhere, password reset, promotion, force logout, disabling).
+    pub(super) async fn commit_revoking_user(
+        &self,
+        tx: Tx,
+        ended: &[SessionId],
+        user: &UserId,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        self.commit_revocations(tx, ended, Some(user), now).await
+    }
+
+    async fn commit_revocations(
+        &self,
+        mut tx: Tx,
+        ended: &[SessionId],
+        user: Option<&UserId>,
+        now: i64,
+    ) -> Result<(), AuthError> {
+        if self.db.dialect == Dialect::Postgres {
+            for notice in Notice::for_sessions(ended, now) {
+                store::revocation_notices::publish(&mut *tx, &notice).await?;
+            }
+            if let Some(user) = user {
+                let notice = Notice::UserTokensBefore {
+                    user: user.clone(),
+                    before: now,
+                };
+                store::revocation_notices::publish(&mut *tx, &notice).await?;
+            }
+        }
         tx.commit().await?;
         for id in ended {
             self.revocations.revoke_session(id, now);
+        }
+        if let Some(user) = user {
+            self.revocations.revoke_user_tokens_before(user, now);
         }
         Ok(())
     }

@@ -101,12 +101,8 @@ impl AuthService {
     /// access token already issued to the account is refused from now on.
     #[tracing::instrument(skip_all, fields(user = %who.user_id, session = %who.session_id))]
     pub async fn revoke_all_sessions(&self, who: &Principal) -> Result<u64, AuthError> {
-        let ended = self
-            .end_own_sessions(who, None, RevokeReason::SignedOutEverywhere)
-            .await?;
-        self.revocations
-            .revoke_user_tokens_before(&who.user_id, self.now());
-        Ok(ended)
+        self.end_own_sessions(who, None, RevokeReason::SignedOutEverywhere)
+            .await
     }
 
     async fn end_own_sessions(
@@ -120,7 +116,13 @@ impl AuthService {
         let ended = self
             .revoke_all(&mut tx, &who.user_id, keep, reason, None, now)
             .await?;
-        self.commit_revoking(tx, &ended, now).await?;
+        match keep {
+            Some(_) => self.commit_revoking(tx, &ended, now).await?,
+            None => {
+                self.commit_revoking_user(tx, &ended, &who.user_id, now)
+                    .await?
+            }
+        }
         Ok(ended.len() as u64)
     }
 

@@ -43,9 +43,10 @@ impl EngineBackend {
         self.refresh_limit.forget_idle();
     }
 
-    fn caller(&self, req: &Parts) -> Result<Principal, AuthError> {
+    async fn caller(&self, req: &Parts) -> Result<Principal, AuthError> {
         self.auth
             .authenticate(bearer(req).ok_or(AuthError::Unauthenticated)?)
+            .await
     }
 }
 
@@ -94,7 +95,7 @@ impl AuthBackend for EngineBackend {
     }
 
     async fn list_sessions(&self, req: &Parts) -> Result<SessionsResponse, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(self
             .auth
             .list_sessions(&who.user_id, Some(&who.session_id))
@@ -102,20 +103,20 @@ impl AuthBackend for EngineBackend {
     }
 
     async fn revoke_session(&self, req: &Parts, session_id: String) -> Result<(), ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         let session_id = SessionId::parse(&session_id).ok_or(AuthError::NotFound)?;
         Ok(self.auth.revoke_session(&who, &session_id).await?)
     }
 
     async fn revoke_other_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(RevokedCount {
             revoked: self.auth.revoke_other_sessions(&who).await?,
         })
     }
 
     async fn revoke_all_sessions(&self, req: &Parts) -> Result<RevokedCount, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(RevokedCount {
             revoked: self.auth.revoke_all_sessions(&who).await?,
         })
@@ -128,7 +129,7 @@ impl AuthBackend for EngineBackend {
         new_password: String,
         revoke_other_sessions: bool,
     ) -> Result<(), ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         // Guessing the current password costs an argon2 verify: limit it like a login.
         self.login_limit
             .check(&client_ip(req, &self.trusted_proxies))?;
@@ -144,7 +145,7 @@ impl AuthBackend for EngineBackend {
     }
 
     async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(EventsResponse {
             events: self.auth.events(&who.user_id).await?,
         })
@@ -157,7 +158,7 @@ impl AuthBackend for EngineBackend {
         offset: i64,
         limit: i64,
     ) -> Result<AdminUsersResponse, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(self.auth.admin_users(&who, &query, offset, limit).await?)
     }
 
@@ -166,7 +167,7 @@ impl AuthBackend for EngineBackend {
         req: &Parts,
         user_id: String,
     ) -> Result<SessionsResponse, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(self.auth.admin_user_sessions(&who, &user_id).await?)
     }
 
@@ -175,7 +176,7 @@ impl AuthBackend for EngineBackend {
         req: &Parts,
         user_id: String,
     ) -> Result<RevokedCount, ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(RevokedCount {
             revoked: self.auth.admin_force_logout(&who, &user_id).await?,
         })
@@ -187,7 +188,7 @@ impl AuthBackend for EngineBackend {
         user_id: String,
         disabled: bool,
     ) -> Result<(), ApiError> {
-        let who = self.caller(req)?;
+        let who = self.caller(req).await?;
         Ok(self
             .auth
             .admin_set_disabled(&who, &user_id, disabled)
