@@ -72,7 +72,8 @@ async fn main() -> anyhow::Result<()> {
         let client = latchkey::auth::ClientInfo::new("127.0.0.1", USER_AGENT);
         let issued = service.register("hello@bench.test", PASSWORD, &client).await?;
         report.token_verify_per_sec =
-            limits::token_verify_per_sec(&service, &issued.access_token, Duration::from_secs(2));
+            limits::token_verify_per_sec(&service, &issued.access_token, Duration::from_secs(2))
+                .await;
         let base = server::hello_with_verification(service.clone()).await?;
         report.hello = Some(wrk::run(&bearer_request(&base, "/hello", &issued.access_token), 64, span)?);
     }
