@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod memory;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

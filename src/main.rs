@@ -49,8 +49,18 @@ enum AdminAction {
     },
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    latchkey::memory::return_large_blocks_to_the_os();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(err) => {
+            eprintln!("latchkey: could not start the async runtime: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::process::ExitCode {
     telemetry::init();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {

@@ -83,12 +83,14 @@ fn refresh_cookie(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `clients` sessions refreshing as fast as they can for `span`, each with its own cookie.
+/// `clients` sessions refreshing for `span`, each with its own cookie: as fast as they can, or
+/// each once per `pace` (a steady load whose latency is what counts).
 pub async fn rotations(
     base: &str,
     origin: &str,
     clients: usize,
     span: Duration,
+    pace: Option<Duration>,
 ) -> anyhow::Result<Outcome> {
     let mut sessions = Vec::new();
     for i in 0..clients {
@@ -105,7 +107,11 @@ pub async fn rotations(
             let origin = origin.to_owned();
             tokio::spawn(async move {
                 let mut outcome = Outcome::default();
+                let mut tick = pace.map(tokio::time::interval);
                 while Instant::now() < deadline {
+                    if let Some(tick) = &mut tick {
+                        tick.tick().await;
+                    }
                     let start = Instant::now();
                     let sent = http
                         .post(&url)

@@ -101,8 +101,8 @@ async fn main() -> anyhow::Result<()> {
             let (access, _) = load::register(&http, &server.base, ORIGIN, "bearer@bench.test").await?;
             figures.bearer = Some(wrk::run(&bearer_request(&server.base, "/api/sessions/list", &access), 64, span)?);
             figures.rss_bearer = server.rss_mb();
-            figures.rotation_64 = Some(load::rotations(&server.base, ORIGIN, 64, span).await?);
-            figures.rotation_1 = Some(load::rotations(&server.base, ORIGIN, 1, span).await?);
+            figures.rotation_64 = Some(load::rotations(&server.base, ORIGIN, 64, span, None).await?);
+            figures.rotation_1 = Some(load::rotations(&server.base, ORIGIN, 1, span, None).await?);
             figures.rss_rotation = server.rss_mb();
             load::register(&http, &server.base, ORIGIN, "login@bench.test").await?;
             let login = wrk::Request {
@@ -111,9 +111,14 @@ async fn main() -> anyhow::Result<()> {
                 headers: browser_headers(),
                 body: Some(json!({"email": "login@bench.test", "password": PASSWORD}).to_string()),
             };
+            let flood = login.clone();
+            figures.login = Some(tokio::task::spawn_blocking(move || wrk::run(&flood, 8, span)).await??);
+            // The same flood again, with 16 sessions refreshing 10 times a second each meanwhile.
             let base = server.base.clone();
-            let during = tokio::spawn(async move { load::rotations(&base, ORIGIN, 8, span).await });
-            figures.login = Some(tokio::task::spawn_blocking(move || wrk::run(&login, 8, span)).await??);
+            let during = tokio::spawn(async move {
+                load::rotations(&base, ORIGIN, 16, span, Some(Duration::from_millis(100))).await
+            });
+            tokio::task::spawn_blocking(move || wrk::run(&login, 8, span)).await??;
             figures.rotation_during_logins = Some(during.await??);
             figures.rss_login = server.rss_mb();
             if engine == report::Engine::Sqlite {

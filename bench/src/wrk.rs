@@ -10,6 +10,7 @@ pub struct WrkResult {
     pub non_2xx: u64,
 }
 
+#[derive(Clone)]
 pub struct Request<'a> {
     pub method: &'a str,
     pub url: String,

@@ -118,13 +118,37 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, AuthError> {
-        let _permit = match self.permits.clone().try_acquire_owned() {
+        let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => self.wait_for_permit().await?,
         };
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| AuthError::Internal(e.into()))?
+        // A thread of its own at background priority, holding the permit until the hash is
+        // done (even if the request is cancelled), so at most one hash per core runs.
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("argon2".into())
+            .spawn(move || {
+                lower_priority();
+                let _ = done.send(work());
+                drop(permit);
+            })
+            .map_err(|e| AuthError::Internal(e.into()))?;
+        result.await.map_err(|e| AuthError::Internal(e.into()))?
+    }
+}
+
+/// Niceness of the hashing threads. Under a login flood the scheduler then gives refreshes and
+/// bearer calls the CPU first (their p99 stays low) and logins take everything left, instead of
+/// two hashes per two cores starving the request handlers.
+const HASHING_NICENESS: i32 = 10;
+
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its integer arguments; on Linux `PRIO_PROCESS` with id 0
+    // names the calling thread. Failure (not expected: lowering priority needs no privilege)
+    // leaves the thread at normal priority, which is only slower for others.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, HASHING_NICENESS);
     }
 }
 
