@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -21,6 +21,39 @@ pub struct Db {
     pub dialect: Dialect,
     /// Kept for the connections a pool cannot give: PostgreSQL's `LISTEN` needs its own.
     url: Arc<str>,
+    /// SQLite's writers take turns here, in order, before they take a connection.
+    writers: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds this process's writer turn until it ends.
+/// Derefs to the connection, like sqlx's `Transaction`, so queries take `&mut *tx`.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> sqlx::Result<()> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> sqlx::Result<()> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,11 +155,22 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 impl Db {
     /// A transaction that will write. On SQLite it takes the write lock up front: a deferred
     /// transaction that reads and then writes fails with SQLITE_BUSY (no waiting) if another
-    /// writer went first.
-    pub async fn begin_write(&self) -> sqlx::Result<Transaction<'static, Any>> {
+    /// writer went first. Writers of this process first queue for their turn in memory:
+    /// left to SQLite's busy handler, which sleeps and retries with growing pauses (up to
+    /// 100 ms), 64 refreshing clients saw a p99 of 115 ms for a 0.4 ms transaction.
+    pub async fn begin_write(&self) -> sqlx::Result<WriteTx> {
         match self.dialect {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Dialect::Postgres => self.pool.begin().await,
+            Dialect::Sqlite => {
+                let turn = self.writers.clone().lock_owned().await;
+                Ok(WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                })
+            }
+            Dialect::Postgres => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            }),
         }
     }
 
@@ -156,6 +200,7 @@ impl Db {
             pool,
             dialect,
             url: url.into(),
+            writers: Arc::default(),
         })
     }
 

@@ -58,8 +58,11 @@ pub fn argon2_per_sec(m_kib: u32, t: u32, p: u32, span: Duration) -> f64 {
         .map(|_| {
             std::thread::spawn(move || {
                 let params = argon2::Params::new(m_kib, t, p, None).expect("params");
-                let hasher =
-                    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+                let hasher = argon2::Argon2::new(
+                    argon2::Algorithm::Argon2id,
+                    argon2::Version::V0x13,
+                    params,
+                );
                 let mut out = [0u8; 32];
                 let mut n = 0u64;
                 while start.elapsed() < span {
@@ -80,9 +83,7 @@ pub fn argon2_per_sec(m_kib: u32, t: u32, p: u32, span: Duration) -> f64 {
 pub async fn engine(database_url: &str) -> anyhow::Result<Arc<AuthService>> {
     let vars = crate::server_env(database_url);
     let config = Config::from_lookup(move |name| {
-        vars.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })?;
     let db = Db::connect(&config.database_url).await?;
     Ok(AuthService::start(db, config.auth_settings(), Arc::new(SystemClock)).await?)
@@ -99,7 +100,11 @@ pub async fn engine_rotations(
     let mut tokens = Vec::new();
     for i in 0..clients {
         let issued = service
-            .register(&format!("engine-{i}-{}@bench.test", rand::random::<u32>()), PASSWORD, &client)
+            .register(
+                &format!("engine-{i}-{}@bench.test", rand::random::<u32>()),
+                PASSWORD,
+                &client,
+            )
             .await?;
         tokens.push(issued.refresh_token.into_string());
     }

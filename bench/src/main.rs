@@ -32,7 +32,11 @@ struct Args {
     #[arg(long, default_value_t = 5)]
     seconds: u64,
     /// Where PostgreSQL runs; each run creates and drops its own database.
-    #[arg(long, env = "LATCHKEY_BENCH_POSTGRES_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        env = "LATCHKEY_BENCH_POSTGRES_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
     postgres: String,
     /// Skip PostgreSQL.
     #[arg(long)]
@@ -70,12 +74,18 @@ async fn main() -> anyhow::Result<()> {
         let url = format!("sqlite://{}/hello.db", dir.path().display());
         let service = limits::engine(&url).await?;
         let client = latchkey::auth::ClientInfo::new("127.0.0.1", USER_AGENT);
-        let issued = service.register("hello@bench.test", PASSWORD, &client).await?;
+        let issued = service
+            .register("hello@bench.test", PASSWORD, &client)
+            .await?;
         report.token_verify_per_sec =
             limits::token_verify_per_sec(&service, &issued.access_token, Duration::from_secs(2))
                 .await;
         let base = server::hello_with_verification(service.clone()).await?;
-        report.hello = Some(wrk::run(&bearer_request(&base, "/hello", &issued.access_token), 64, span)?);
+        report.hello = Some(wrk::run(
+            &bearer_request(&base, "/hello", &issued.access_token),
+            64,
+            span,
+        )?);
     }
 
     let mut engines = vec![report::Engine::Sqlite];
@@ -98,10 +108,16 @@ async fn main() -> anyhow::Result<()> {
             };
             figures.jwks = Some(wrk::run(&jwks, 64, span)?);
             let http = load::http_client();
-            let (access, _) = load::register(&http, &server.base, ORIGIN, "bearer@bench.test").await?;
-            figures.bearer = Some(wrk::run(&bearer_request(&server.base, "/api/sessions/list", &access), 64, span)?);
+            let (access, _) =
+                load::register(&http, &server.base, ORIGIN, "bearer@bench.test").await?;
+            figures.bearer = Some(wrk::run(
+                &bearer_request(&server.base, "/api/sessions/list", &access),
+                64,
+                span,
+            )?);
             figures.rss_bearer = server.rss_mb();
-            figures.rotation_64 = Some(load::rotations(&server.base, ORIGIN, 64, span, None).await?);
+            figures.rotation_64 =
+                Some(load::rotations(&server.base, ORIGIN, 64, span, None).await?);
             figures.rotation_1 = Some(load::rotations(&server.base, ORIGIN, 1, span, None).await?);
             figures.rss_rotation = server.rss_mb();
             load::register(&http, &server.base, ORIGIN, "login@bench.test").await?;
@@ -112,7 +128,8 @@ async fn main() -> anyhow::Result<()> {
                 body: Some(json!({"email": "login@bench.test", "password": PASSWORD}).to_string()),
             };
             let flood = login.clone();
-            figures.login = Some(tokio::task::spawn_blocking(move || wrk::run(&flood, 8, span)).await??);
+            figures.login =
+                Some(tokio::task::spawn_blocking(move || wrk::run(&flood, 8, span)).await??);
             // The same flood again, with 16 sessions refreshing 10 times a second each meanwhile.
             let base = server.base.clone();
             let during = tokio::spawn(async move {

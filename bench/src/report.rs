@@ -173,8 +173,16 @@ fn first_line(program: &str, args: &[&str]) -> String {
         .args(args)
         .output()
         .map(|o| {
-            let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
-            String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_owned()
+            let text = if o.stdout.is_empty() {
+                o.stderr
+            } else {
+                o.stdout
+            };
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned()
         })
         .unwrap_or_else(|_| "not found".into())
 }
@@ -209,14 +217,19 @@ impl Report {
         };
         let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
         let machine = vec![
-            ("CPU".into(), format!("{} × {}", cores, proc_field("/proc/cpuinfo", "model name"))),
+            (
+                "CPU".into(),
+                format!("{} × {}", cores, proc_field("/proc/cpuinfo", "model name")),
+            ),
             ("memory".into(), proc_field("/proc/meminfo", "MemTotal")),
             ("kernel".into(), first_line("uname", &["-sr"])),
             ("rustc".into(), first_line("rustc", &["-V"])),
             ("wrk".into(), first_line("wrk", &["-v"])),
             (
                 "PostgreSQL".into(),
-                postgres_version.clone().unwrap_or_else(|| "not measured".into()),
+                postgres_version
+                    .clone()
+                    .unwrap_or_else(|| "not measured".into()),
             ),
         ];
         Report {
@@ -252,7 +265,11 @@ impl Report {
         }
         let _ = writeln!(md, "\n## 1. Access-token verification (one core)\n");
         let _ = writeln!(md, "| what | per second | ratio |\n|---|---|---|");
-        let _ = writeln!(md, "| raw Ed25519 verification | {} | 1 |", n(self.ed25519_per_sec));
+        let _ = writeln!(
+            md,
+            "| raw Ed25519 verification | {} | 1 |",
+            n(self.ed25519_per_sec)
+        );
         let _ = writeln!(
             md,
             "| `AuthService::authenticate` (parse, Ed25519, claims, revocation list) | {} | {:.2} |",
@@ -271,14 +288,29 @@ impl Report {
                 let _ = writeln!(md, "| latchkey, {} | `GET /.well-known/jwks.json` (no database) | {} | {:.2} | {:.2} | {} | {:.2} |", e.engine.name(), n(j.per_sec), j.p50_ms, j.p99_ms, j.non_2xx, j.per_sec / hello);
             }
             if let Some(b) = &e.bearer {
-                let _ = writeln!(md, "| latchkey, {} | `/api/sessions/list` | {} | {:.2} | {:.2} | {} | **{:.2}** |", e.engine.name(), n(b.per_sec), b.p50_ms, b.p99_ms, b.non_2xx, b.per_sec / hello);
+                let _ = writeln!(
+                    md,
+                    "| latchkey, {} | `/api/sessions/list` | {} | {:.2} | {:.2} | {} | **{:.2}** |",
+                    e.engine.name(),
+                    n(b.per_sec),
+                    b.p50_ms,
+                    b.p99_ms,
+                    b.non_2xx,
+                    b.per_sec / hello
+                );
             }
         }
 
-        let _ = writeln!(md, "\n## 3. Refresh rotation (each client its own session and cookie)\n");
+        let _ = writeln!(
+            md,
+            "\n## 3. Refresh rotation (each client its own session and cookie)\n"
+        );
         let _ = writeln!(md, "| database | clients | over HTTP per second | p50 ms | p99 ms | errors | engine alone per second | HTTP / engine |\n|---|---|---|---|---|---|---|---|");
         for e in &self.engines {
-            for (clients, http, raw) in [(64, &e.rotation_64, &e.engine_64), (1, &e.rotation_1, &e.engine_1)] {
+            for (clients, http, raw) in [
+                (64, &e.rotation_64, &e.engine_64),
+                (1, &e.rotation_1, &e.engine_1),
+            ] {
                 if let (Some(http), Some(raw)) = (http, raw) {
                     let (mut http, raw) = (http.clone(), raw.clone());
                     let _ = writeln!(
@@ -296,8 +328,15 @@ impl Report {
             }
         }
 
-        let _ = writeln!(md, "\n## 4. Logins (8 connections) and refreshes during the login flood\n");
-        let _ = writeln!(md, "raw argon2id at the same parameters, all cores: **{}** hashes per second.\n", n(self.argon2_per_sec));
+        let _ = writeln!(
+            md,
+            "\n## 4. Logins (8 connections) and refreshes during the login flood\n"
+        );
+        let _ = writeln!(
+            md,
+            "raw argon2id at the same parameters, all cores: **{}** hashes per second.\n",
+            n(self.argon2_per_sec)
+        );
         let _ = writeln!(md, "| database | logins per second | p50 ms | p99 ms | non-2xx | logins / argon2 | refresh p99 ms during the flood (16 sessions × 10/s) | refreshes per second meanwhile |\n|---|---|---|---|---|---|---|---|");
         for e in &self.engines {
             if let (Some(l), Some(r)) = (&e.login, &e.rotation_during_logins) {
@@ -320,14 +359,32 @@ impl Report {
         let _ = writeln!(md, "\n## 5. Server memory (RSS, MB) and assets\n");
         let _ = writeln!(md, "| database | idle | after bearer load | after rotations | after logins |\n|---|---|---|---|---|");
         for e in &self.engines {
-            let _ = writeln!(md, "| {} | {:.0} | {:.0} | {:.0} | {:.0} |", e.engine.name(), e.rss_idle, e.rss_bearer, e.rss_rotation, e.rss_login);
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                e.engine.name(),
+                e.rss_idle,
+                e.rss_bearer,
+                e.rss_rotation,
+                e.rss_login
+            );
         }
         let _ = writeln!(md, "\n| asset | raw KB | gzip -9 KB | brotli -q 11 KB | sent to a browser accepting br |\n|---|---|---|---|---|");
         for (name, raw, gzip, br, served) in &self.assets.files {
-            let _ = writeln!(md, "| `{name}` | {} | {} | {} | {served} |", raw / 1024, gzip / 1024, br / 1024);
+            let _ = writeln!(
+                md,
+                "| `{name}` | {} | {} | {} | {served} |",
+                raw / 1024,
+                gzip / 1024,
+                br / 1024
+            );
         }
         if self.assets.files.is_empty() {
-            let _ = writeln!(md, "| (no site at `{}`: run `cargo leptos build --release` first) | | | | |", args.site_root);
+            let _ = writeln!(
+                md,
+                "| (no site at `{}`: run `cargo leptos build --release` first) | | | | |",
+                args.site_root
+            );
         }
         md
     }

@@ -23,7 +23,11 @@ impl Drop for Server {
 }
 
 impl Server {
-    pub async fn start(binary: &str, site_root: &str, database_url: &str) -> anyhow::Result<Server> {
+    pub async fn start(
+        binary: &str,
+        site_root: &str,
+        database_url: &str,
+    ) -> anyhow::Result<Server> {
         let mut command = Command::new(binary);
         command
             .arg("serve")
@@ -53,10 +57,14 @@ impl Server {
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let found = lines.lock().unwrap_or_else(|e| e.into_inner()).iter().find_map(|l| {
-                let rest = &l[l.find("listening on http://")? + "listening on ".len()..];
-                Some(rest.split_whitespace().next()?.to_owned())
-            });
+            let found = lines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .find_map(|l| {
+                    let rest = &l[l.find("listening on http://")? + "listening on ".len()..];
+                    Some(rest.split_whitespace().next()?.to_owned())
+                });
             if let Some(base) = found {
                 return Ok(Server { child, base });
             }
@@ -66,7 +74,10 @@ impl Server {
                     lines.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
                 );
             }
-            anyhow::ensure!(Instant::now() < deadline, "the server did not start in 30 s");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "the server did not start in 30 s"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

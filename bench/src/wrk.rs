@@ -25,7 +25,11 @@ pub fn run(request: &Request<'_>, connections: u32, span: Duration) -> anyhow::R
         lua.push_str(&format!("wrk.body = {}\n", lua_string(body)));
     }
     for (name, value) in &request.headers {
-        lua.push_str(&format!("wrk.headers[{:?}] = {}\n", name, lua_string(value)));
+        lua.push_str(&format!(
+            "wrk.headers[{:?}] = {}\n",
+            name,
+            lua_string(value)
+        ));
     }
     std::fs::write(script.path(), lua)?;
     let threads = connections.min(2);
@@ -39,7 +43,11 @@ pub fn run(request: &Request<'_>, connections: u32, span: Duration) -> anyhow::R
         .arg(&request.url)
         .output()?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    anyhow::ensure!(output.status.success(), "wrk failed: {text}{}", String::from_utf8_lossy(&output.stderr));
+    anyhow::ensure!(
+        output.status.success(),
+        "wrk failed: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     parse(&text).ok_or_else(|| anyhow::anyhow!("could not read wrk's output:\n{text}"))
 }
 

@@ -20,6 +20,7 @@ pub mod throttle;
 
 mod accounts;
 mod admin;
+mod argon2_memory;
 mod events;
 mod rotation;
 mod service;

@@ -1,4 +1,4 @@
-//! argon2id hashing on the blocking pool, behind a semaphore sized to the cores, so a login
+//! argon2id hashing on threads of its own, behind a semaphore sized to the cores, so a login
 //! flood cannot starve the async workers or exhaust memory. The queue in front of the
 //! semaphore is bounded in length and in waiting time: beyond either, the caller is told at once
 //! that the server is busy instead of waiting behind an attacker's flood.
@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::anyhow;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
+use super::argon2_memory::ScratchPool;
 use super::error::AuthError;
 
 /// The longest a hash waits for a core before the caller gets `busy`.
@@ -46,6 +47,7 @@ pub struct PasswordHasher {
     /// A real hash of a random password: unknown emails are verified against it so that they
     /// cost the same time as a wrong password.
     dummy_hash: Arc<str>,
+    scratch: ScratchPool,
 }
 
 pub struct Verification {
@@ -77,6 +79,7 @@ impl PasswordHasher {
             waiting: Arc::new(AtomicUsize::new(0)),
             max_waiting,
             dummy_hash: dummy_hash.into(),
+            scratch: ScratchPool::new(concurrency.max(1)),
         })
     }
 
@@ -100,12 +103,11 @@ impl PasswordHasher {
             .unwrap_or_else(|| self.dummy_hash.to_string());
         let password = password.to_owned();
         let params = self.params.clone();
+        let scratch = self.scratch.clone();
         self.run(move || {
             let parsed = PasswordHash::new(&hash)
                 .map_err(|e| AuthError::Internal(anyhow!("stored hash: {e}")))?;
-            let matches = argon2_with(&params)
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok();
+            let matches = scratch.verify(password.as_bytes(), &parsed);
             Ok(Verification {
                 matches: matches && exists,
                 needs_rehash: matches && exists && weaker_than(&parsed, &params),

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use contract::UserDto;
-use sqlx::{Any, Transaction};
 
 use crate::db::{Db, Dialect};
 use crate::store;
@@ -62,7 +61,7 @@ pub struct AuthService {
 }
 
 /// A transaction on the pool; every write path runs in one.
-pub(super) type Tx = Transaction<'static, Any>;
+pub(super) type Tx = crate::db::WriteTx;
 
 pub(super) enum Liveness {
     Alive,
