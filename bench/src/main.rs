@@ -41,6 +41,9 @@ struct Args {
     /// Skip PostgreSQL.
     #[arg(long)]
     sqlite_only: bool,
+    /// Skip the better-auth comparison (bench/better-auth, Node and npm).
+    #[arg(long)]
+    without_better_auth: bool,
     #[arg(long, default_value = "BENCHMARKS.md")]
     out: String,
 }
@@ -151,10 +154,44 @@ async fn main() -> anyhow::Result<()> {
         db.drop_it().await;
         report.engines.push(figures);
     }
+    if !args.without_better_auth {
+        eprintln!("bench: better-auth (bench/better-auth/run.sh)");
+        report.better_auth = better_auth(args.seconds);
+    }
     let markdown = report.render(&args);
     std::fs::write(&args.out, &markdown)?;
     println!("{markdown}");
     Ok(())
+}
+
+/// The last stdout line of `bench/better-auth/run.sh`: one JSON object, or `None` (said why).
+fn better_auth(seconds: u64) -> Option<serde_json::Value> {
+    let output = std::process::Command::new("bash")
+        .arg("bench/better-auth/run.sh")
+        .arg(seconds.to_string())
+        .stderr(std::process::Stdio::inherit())
+        .output();
+    match output {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let parsed = text
+                .lines()
+                .last()
+                .and_then(|l| serde_json::from_str(l).ok());
+            if parsed.is_none() {
+                eprintln!("bench: better-auth printed no JSON: {text}");
+            }
+            parsed
+        }
+        Ok(out) => {
+            eprintln!("bench: better-auth run failed ({})", out.status);
+            None
+        }
+        Err(err) => {
+            eprintln!("bench: could not run bench/better-auth/run.sh: {err}");
+            None
+        }
+    }
 }
 
 fn browser_headers() -> Vec<(&'static str, String)> {

@@ -165,6 +165,7 @@ pub struct Report {
     pub engines: Vec<EngineFigures>,
     pub assets: Assets,
     pub postgres_version: Option<String>,
+    pub better_auth: Option<serde_json::Value>,
     machine: Vec<(String, String)>,
 }
 
@@ -240,6 +241,7 @@ impl Report {
             engines: Vec::new(),
             assets: Assets::default(),
             postgres_version,
+            better_auth: None,
             machine,
         }
     }
@@ -379,6 +381,7 @@ impl Report {
                 br / 1024
             );
         }
+        self.render_better_auth(&mut md);
         if self.assets.files.is_empty() {
             let _ = writeln!(
                 md,
@@ -387,6 +390,69 @@ impl Report {
             );
         }
         md
+    }
+}
+
+impl Report {
+    fn render_better_auth(&self, md: &mut String) {
+        let _ = writeln!(md, "\n## 6. Side by side with better-auth\n");
+        let Some(ba) = &self.better_auth else {
+            let _ = writeln!(md, "Not measured in this run (`--without-better-auth`, or `bench/better-auth/run.sh` failed: see its output).");
+            return;
+        };
+        let version = ba["better_auth_version"].as_str().unwrap_or("?");
+        let node = ba["node"].as_str().unwrap_or("?");
+        let _ = writeln!(
+            md,
+            "better-auth {version} on Node {node} with better-sqlite3, email + password, its `jwt` \
+             plugin, rate limiter off; same machine, same `wrk` settings, same run \
+             (`bench/better-auth/`). Its server RSS after the runs: {:.0} MB.\n",
+            ba["rss_mb"].as_f64().unwrap_or(f64::NAN)
+        );
+        let _ = writeln!(md, "| path | latchkey (SQLite) per second | p99 ms | better-auth per second | p99 ms | latchkey / better-auth |\n|---|---|---|---|---|---|");
+        let Some(sqlite) = self.engines.iter().find(|e| e.engine == Engine::Sqlite) else {
+            return;
+        };
+        let rows: [(&str, &str, Option<(f64, f64)>); 4] = [
+            (
+                "sign-in (8 connections; argon2id m=19 MiB vs scrypt)",
+                "sign_in",
+                sqlite.login.as_ref().map(|l| (l.per_sec, l.p99_ms)),
+            ),
+            (
+                "bearer `/api/sessions/list` vs `get-session` (cookie)",
+                "get_session",
+                sqlite.bearer.as_ref().map(|b| (b.per_sec, b.p99_ms)),
+            ),
+            (
+                "bearer `/api/sessions/list` vs `list-sessions` (cookie)",
+                "list_sessions",
+                sqlite.bearer.as_ref().map(|b| (b.per_sec, b.p99_ms)),
+            ),
+            (
+                "refresh rotation, 64 sessions, vs `/token` JWT mint (64 connections)",
+                "token",
+                sqlite
+                    .rotation_64
+                    .clone()
+                    .map(|mut r| (r.per_sec(), r.quantile_ms(0.99))),
+            ),
+        ];
+        for (label, key, ours) in rows {
+            let theirs = &ba[key];
+            let (their_rate, their_p99) = (
+                theirs["per_sec"].as_f64().unwrap_or(f64::NAN),
+                theirs["p99_ms"].as_f64().unwrap_or(f64::NAN),
+            );
+            let (our_rate, our_p99) = ours.unwrap_or((f64::NAN, f64::NAN));
+            let _ = writeln!(
+                md,
+                "| {label} | {} | {our_p99:.1} | {} | {their_p99:.1} | **{:.1}×** |",
+                n(our_rate),
+                n(their_rate),
+                our_rate / their_rate
+            );
+        }
     }
 }
 
