@@ -399,9 +399,16 @@ impl Report {
 impl Report {
     /// The issue's targets for a 2-core machine, each against this run's figure.
     fn render_targets(&self, md: &mut String) {
-        let _ = writeln!(md, "## Targets (2 cores)\n\n| target | this run | met |\n|---|---|---|");
+        let _ = writeln!(
+            md,
+            "## Targets (2 cores)\n\n| target | this run | met |\n|---|---|---|"
+        );
         let mut row = |target: &str, measured: String, met: bool| {
-            let _ = writeln!(md, "| {target} | {measured} | {} |", if met { "yes" } else { "**no**" });
+            let _ = writeln!(
+                md,
+                "| {target} | {measured} | {} |",
+                if met { "yes" } else { "**no**" }
+            );
         };
         let hello = self.hello.as_ref().map_or(f64::NAN, |h| h.per_sec);
         for e in &self.engines {
@@ -412,29 +419,71 @@ impl Report {
             };
             if let Some(r) = &e.rotation_64 {
                 let rate = r.per_sec();
-                row(&format!("rotations, 64 clients, {name}: {goal}/s"), format!("{}/s", n(rate)), rate >= floor);
+                row(
+                    &format!("rotations, 64 clients, {name}: {goal}/s"),
+                    format!("{}/s", n(rate)),
+                    rate >= floor,
+                );
             }
             if let Some(b) = &e.bearer {
                 let ratio = b.per_sec / hello;
-                row(&format!("bearer calls, {name}: ≥ 0.6 × hello-world"), format!("{ratio:.2} ×"), ratio >= 0.6);
-                if let Some(list) = self.better_auth.as_ref().and_then(|ba| ba["list_sessions"]["per_sec"].as_f64()) {
+                row(
+                    &format!("bearer calls, {name}: ≥ 0.6 × hello-world"),
+                    format!("{ratio:.2} ×"),
+                    ratio >= 0.6,
+                );
+                if let Some(list) = self
+                    .better_auth
+                    .as_ref()
+                    .and_then(|ba| ba["list_sessions"]["per_sec"].as_f64())
+                {
                     let x = b.per_sec / list;
-                    row(&format!("bearer calls, {name}: ≥ 10 × better-auth list-sessions"), format!("{x:.1} ×"), x >= 10.0);
+                    row(
+                        &format!("bearer calls, {name}: ≥ 10 × better-auth list-sessions"),
+                        format!("{x:.1} ×"),
+                        x >= 10.0,
+                    );
                 }
             }
             if let (Some(l), Some(r)) = (&e.login, &e.rotation_during_logins) {
                 let ratio = l.per_sec / self.argon2_per_sec;
-                row(&format!("logins, {name}: ≥ 0.9 × raw argon2id"), format!("{ratio:.2} ×"), ratio >= 0.9);
+                row(
+                    &format!("logins, {name}: ≥ 0.9 × raw argon2id"),
+                    format!("{ratio:.2} ×"),
+                    ratio >= 0.9,
+                );
                 let p99 = r.clone().quantile_ms(0.99);
-                row(&format!("refresh p99 during the login flood, {name}: < 25 ms"), format!("{p99:.1} ms"), p99 < 25.0);
+                row(
+                    &format!("refresh p99 during the login flood, {name}: < 25 ms"),
+                    format!("{p99:.1} ms"),
+                    p99 < 25.0,
+                );
             }
             let peak = e.rss_bearer.max(e.rss_rotation).max(e.rss_login);
-            row(&format!("RSS idle, {name}: ≤ 40 MB"), format!("{:.0} MB", e.rss_idle), e.rss_idle <= 40.0);
-            row(&format!("RSS under load, {name}: ≤ 150 MB"), format!("{peak:.0} MB"), peak <= 150.0);
+            row(
+                &format!("RSS idle, {name}: ≤ 40 MB"),
+                format!("{:.0} MB", e.rss_idle),
+                e.rss_idle <= 40.0,
+            );
+            row(
+                &format!("RSS under load, {name}: ≤ 150 MB"),
+                format!("{peak:.0} MB"),
+                peak <= 150.0,
+            );
         }
-        if let Some((_, _, _, br, served)) = self.assets.files.iter().find(|f| f.0.ends_with(".wasm")) {
-            row("WASM ≤ 300 KB brotli", format!("{} KB", br / 1024), *br <= 300 * 1024);
-            row("assets served precompressed", served.clone(), served == "br");
+        if let Some((_, _, _, br, served)) =
+            self.assets.files.iter().find(|f| f.0.ends_with(".wasm"))
+        {
+            row(
+                "WASM ≤ 300 KB brotli",
+                format!("{} KB", br / 1024),
+                *br <= 300 * 1024,
+            );
+            row(
+                "assets served precompressed",
+                served.clone(),
+                served == "br",
+            );
         }
     }
 

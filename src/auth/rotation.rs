@@ -44,9 +44,17 @@ impl AuthService {
         let now = self.now();
         let mut tx = self.begin().await?;
 
-        let Some(consumed) =
-            store::refresh_tokens::consume(&mut *tx, &digest, now, &consumer_fingerprint(client))
-                .await?
+        // The successor is made before the token is consumed so that one statement both uses
+        // the token and keeps its successor sealed for the grace window; a rollback undoes both.
+        let successor = RefreshToken::generate();
+        let Some(consumed) = store::refresh_tokens::consume(
+            &mut *tx,
+            &digest,
+            now,
+            &consumer_fingerprint(client),
+            &token.seal_successor(&successor)?,
+        )
+        .await?
         else {
             return self.replay(tx, token, &digest, client, &proof, now).await;
         };
@@ -78,7 +86,6 @@ impl AuthService {
         if let Some(parent_id) = &consumed.parent_id {
             store::refresh_tokens::set_successor(&mut *tx, parent_id, None).await?;
         }
-        let successor = RefreshToken::generate();
         store::refresh_tokens::insert(
             &mut *tx,
             &TokenId::generate(),
@@ -86,12 +93,6 @@ impl AuthService {
             &successor.digest(),
             Some(&consumed.id),
             now,
-        )
-        .await?;
-        store::refresh_tokens::set_successor(
-            &mut *tx,
-            &consumed.id,
-            Some(&token.seal_successor(&successor)?),
         )
         .await?;
         let idle_expires_at = (now + self.settings.idle_ttl_secs).min(session.absolute_expires_at);

@@ -48,20 +48,24 @@ pub async fn insert<'c>(
 
 /// Marks the token used if, and only if, nobody has yet. This conditional update is what makes
 /// rotation single-winner: PostgreSQL serialises it on the row lock, SQLite on its write lock.
+/// Marks the token used and stores its successor sealed under it, in one statement; `None`
+/// if it was already used (or never existed).
 pub async fn consume<'c>(
     ex: impl Executor<'c, Database = Any>,
     digest: &[u8],
     now: i64,
     consumer_fingerprint: &[u8],
+    sealed_successor: &[u8],
 ) -> sqlx::Result<Option<Consumed>> {
     sqlx::query_as(
-        "UPDATE refresh_tokens SET used_at = $2, consumer_fingerprint = $3
+        "UPDATE refresh_tokens SET used_at = $2, consumer_fingerprint = $3, successor_sealed = $4
          WHERE token_hash = $1 AND used_at IS NULL
          RETURNING id, session_id, parent_id",
     )
     .bind(digest)
     .bind(now)
     .bind(consumer_fingerprint)
+    .bind(sealed_successor)
     .fetch_optional(ex)
     .await
 }
