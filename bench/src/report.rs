@@ -506,7 +506,9 @@ impl Report {
         let Some(sqlite) = self.engines.iter().find(|e| e.engine == Engine::Sqlite) else {
             return;
         };
-        let rows: [(&str, &str, Option<(f64, f64)>); 4] = [
+        // (label, better-auth's key, latchkey's rate and p99)
+        type Row<'a> = (&'a str, &'a str, Option<(f64, f64)>);
+        let rows: [Row; 4] = [
             (
                 "sign-in (8 connections; argon2id m=19 MiB vs scrypt)",
                 "sign_in",
@@ -557,7 +559,7 @@ fn n(v: f64) -> String {
     let digits = whole.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

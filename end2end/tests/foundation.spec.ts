@@ -26,5 +26,5 @@ test('static assets are served', async ({ request }) => {
 test('healthz answers 200 when the database is up', async ({ request }) => {
   const response = await request.get('/healthz');
   expect(response.status()).toBe(200);
-  expect(await response.json()).toEqual({ status: 'ok' });
+  expect(await response.json()).toEqual({ status: 'ok', revocations: 'current' });
 });

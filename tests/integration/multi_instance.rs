@@ -147,12 +147,16 @@ impl Server {
     }
 
     async fn refresh(&self, refresh: &str) -> TestResponse {
-        self.post(
-            "/api/auth/refresh",
-            json!({}),
-            &[("cookie", &cookie_header(refresh))],
-        )
-        .await
+        self.with_cookie("/api/auth/refresh", refresh).await
+    }
+
+    async fn logout(&self, refresh: &str) -> TestResponse {
+        self.with_cookie("/api/auth/logout", refresh).await
+    }
+
+    async fn with_cookie(&self, path: &str, refresh: &str) -> TestResponse {
+        self.post(path, json!({}), &[("cookie", &cookie_header(refresh))])
+            .await
     }
 
     async fn healthz(&self) -> Value {
@@ -218,13 +222,7 @@ async fn a_session_revoked_on_one_instance_is_refused_by_the_other_within_a_seco
     let alice = a.register("alice@example.com").await;
     // Keys are shared: B verifies what A signed.
     assert_eq!(b.list_sessions(&alice.access).await, StatusCode::OK);
-    let response = a
-        .post(
-            "/api/auth/logout",
-            json!({}),
-            &[("cookie", &cookie_header(&alice.refresh))],
-        )
-        .await;
+    let response = a.logout(&alice.refresh).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     let took = refused_within(&b, &alice.access, Duration::from_secs(1)).await;
     eprintln!("refused by the other instance after {took:?}");
@@ -327,13 +325,7 @@ async fn a_revocation_made_while_the_listener_is_cut_off_still_arrives() {
     .unwrap();
     assert_eq!(terminated, vec![true, true], "both instances' listeners");
     // Revoked at once, before B's listener can be back.
-    let response = a
-        .post(
-            "/api/auth/logout",
-            json!({}),
-            &[("cookie", &cookie_header(&alice.refresh))],
-        )
-        .await;
+    let response = a.logout(&alice.refresh).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.body);
     refused_within(&b, &alice.access, Duration::from_secs(1)).await;
     // The feed came back by itself and said so; what it missed is not lost.
@@ -344,13 +336,7 @@ async fn a_revocation_made_while_the_listener_is_cut_off_still_arrives() {
         StatusCode::UNAUTHORIZED
     );
     // And the reconnected listener hears new revocations.
-    let response = a
-        .post(
-            "/api/auth/logout",
-            json!({}),
-            &[("cookie", &cookie_header(&carol.refresh))],
-        )
-        .await;
+    let response = a.logout(&carol.refresh).await;
     assert_eq!(response.status, StatusCode::OK);
     refused_within(&b, &carol.access, Duration::from_secs(1)).await;
 }
