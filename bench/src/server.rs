@@ -55,6 +55,11 @@ impl Server {
                 }
             });
         }
+        // Owned by a `Server` from here on, so every early return below kills the process.
+        let mut server = Server {
+            child,
+            base: String::new(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let found = lines
@@ -66,9 +71,10 @@ impl Server {
                     Some(rest.split_whitespace().next()?.to_owned())
                 });
             if let Some(base) = found {
-                return Ok(Server { child, base });
+                server.base = base;
+                return Ok(server);
             }
-            if let Some(status) = child.try_wait()? {
+            if let Some(status) = server.child.try_wait()? {
                 anyhow::bail!(
                     "the server exited ({status}):\n{}",
                     lines.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
