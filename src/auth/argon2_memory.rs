@@ -73,17 +73,23 @@ mod tests {
 
     use super::*;
 
-    fn hash(password: &str, m: u32, t: u32, algorithm: Algorithm) -> String {
-        let params = Params::new(m, t, 1, None).unwrap();
+    type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+    fn hash(
+        password: &str,
+        m: u32,
+        t: u32,
+        algorithm: Algorithm,
+    ) -> Result<String, Box<dyn std::error::Error>> {
+        let params = Params::new(m, t, 1, None)?;
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::new(algorithm, Version::V0x13, params)
-            .hash_password(password.as_bytes(), &salt)
-            .unwrap()
-            .to_string()
+        Ok(Argon2::new(algorithm, Version::V0x13, params)
+            .hash_password(password.as_bytes(), &salt)?
+            .to_string())
     }
 
     #[test]
-    fn agrees_with_the_argon2_crate_across_parameters_and_reused_memory() {
+    fn agrees_with_the_argon2_crate_across_parameters_and_reused_memory() -> Outcome {
         let pool = ScratchPool::new(1);
         // Larger, then smaller, then larger memory: the buffer is resized and reused.
         for (m, t, algorithm) in [
@@ -92,24 +98,26 @@ mod tests {
             (8_192, 3, Algorithm::Argon2i),
             (12_288, 1, Algorithm::Argon2d),
         ] {
-            let stored = hash("right password", m, t, algorithm);
-            let parsed = PasswordHash::new(&stored).unwrap();
+            let stored = hash("right password", m, t, algorithm)?;
+            let parsed = PasswordHash::new(&stored)?;
             assert!(pool.verify(b"right password", &parsed), "{stored}");
             assert!(!pool.verify(b"wrong password", &parsed), "{stored}");
             assert!(!pool.verify(b"", &parsed));
         }
-        assert_eq!(pool.free.lock().unwrap().len(), 1, "one buffer kept");
+        let kept = pool.free.lock().map(|free| free.len()).unwrap_or_default();
+        assert_eq!(kept, 1, "one buffer kept");
+        Ok(())
     }
 
     #[test]
-    fn malformed_or_foreign_hashes_never_match() {
+    fn malformed_or_foreign_hashes_never_match() -> Outcome {
         let pool = ScratchPool::new(1);
-        let no_hash =
-            PasswordHash::new("$argon2id$v=19$m=8192,t=1,p=1$c29tZXNhbHRzb21lc2FsdA").unwrap();
+        let no_hash = PasswordHash::new("$argon2id$v=19$m=8192,t=1,p=1$c29tZXNhbHRzb21lc2FsdA")?;
         assert!(!pool.verify(b"", &no_hash));
-        let scrypt =
-            PasswordHash::new("$scrypt$ln=15,r=8,p=1$c29tZXNhbHQ$c29tZWhhc2hzb21laGFzaHNvbWVoYXNo")
-                .unwrap();
+        let scrypt = PasswordHash::new(
+            "$scrypt$ln=15,r=8,p=1$c29tZXNhbHQ$c29tZWhhc2hzb21laGFzaHNvbWVoYXNo",
+        )?;
         assert!(!pool.verify(b"x", &scrypt));
+        Ok(())
     }
 }

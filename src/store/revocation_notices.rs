@@ -61,13 +61,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn large_revocations_split_into_notices_postgres_accepts() {
+    fn large_revocations_split_into_notices_postgres_accepts() -> serde_json::Result<()> {
         let ended: Vec<SessionId> = (0..1_000).map(|_| SessionId::generate()).collect();
         let notices: Vec<Notice> = Notice::for_sessions(&ended, 1_700_000_000).collect();
         assert_eq!(notices.len(), 7);
         let mut seen = Vec::new();
         for notice in &notices {
-            let payload = serde_json::to_string(notice).unwrap();
+            let payload = serde_json::to_string(notice)?;
             assert!(payload.len() < 8000, "{} bytes", payload.len());
             assert_eq!(Notice::parse(&payload).as_ref(), Some(notice));
             if let Notice::Sessions { ids, .. } = notice {
@@ -75,6 +75,7 @@ mod tests {
             }
         }
         assert_eq!(seen, ended);
+        Ok(())
     }
 
     #[test]
