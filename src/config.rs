@@ -13,6 +13,7 @@ use url::Url;
 pub use crate::auth::key_encryption::{decode_key_encryption_key, KeyEncryptionSource};
 pub use crate::auth::passwords::Argon2Params;
 use crate::auth::{AuthSettings, NewNetworkPolicy};
+use crate::http::connections::ConnectionLimits;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -52,6 +53,12 @@ pub struct Config {
     /// Refuse sign-ins that do not bind the session to a device key (DPoP).
     pub require_dpop: bool,
     pub new_network_policy: NewNetworkPolicy,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    /// Time to send a request head; also how long an idle keep-alive connection stays open.
+    pub header_timeout: Duration,
+    /// Time to send a whole `/api` request body.
+    pub body_timeout: Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/latchkey.db";
@@ -147,6 +154,16 @@ impl Config {
         }
     }
 
+    /// What the accept loop enforces against slow or greedy clients.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections,
+            max_per_client: self.max_connections_per_client,
+            header_timeout: self.header_timeout,
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -230,6 +247,11 @@ impl Config {
             &env.string("LATCHKEY_TRUSTED_PROXIES").unwrap_or_default(),
         )?;
         let key_encryption = key_encryption_source(&env, &database_url)?;
+        let max_connections = env.number("LATCHKEY_MAX_CONNECTIONS", 4096, 16..=1_000_000)?;
+        let max_connections_per_client =
+            env.number("LATCHKEY_MAX_CONNECTIONS_PER_CLIENT", 256, 1..=1_000_000)?;
+        let header_timeout = env.seconds("LATCHKEY_HEADER_TIMEOUT", 10, 1..=600)?;
+        let body_timeout = env.seconds("LATCHKEY_BODY_TIMEOUT", 10, 1..=600)?;
 
         let admin = match (
             env.string("LATCHKEY_ADMIN_EMAIL"),
@@ -273,6 +295,10 @@ impl Config {
             admin,
             require_dpop,
             new_network_policy,
+            max_connections,
+            max_connections_per_client,
+            header_timeout,
+            body_timeout,
         })
     }
 }
@@ -405,6 +431,12 @@ mod tests {
         assert!(c.trusted_proxies.is_empty());
         assert_eq!(c.rate_account_failures_per_hour, 10);
         assert_eq!(c.argon2_queue, 32);
+        assert_eq!(
+            (c.max_connections, c.max_connections_per_client),
+            (4096, 256)
+        );
+        assert_eq!(c.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.body_timeout, Duration::from_secs(10));
         assert!(c.admin.is_none());
         match c.key_encryption {
             KeyEncryptionSource::BesideDatabase(path) => {

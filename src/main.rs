@@ -85,7 +85,8 @@ async fn serve() -> anyhow::Result<()> {
     startup::spawn_background(&state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    startup::serve(listener, startup::router(state)).await?;
+    let limits = state.config.connection_limits();
+    startup::serve(listener, startup::router(state), limits).await;
     Ok(())
 }
 

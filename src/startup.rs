@@ -16,7 +16,8 @@ use crate::auth::{AdminCreation, AuthService};
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::backend::EngineBackend;
-use crate::http::guards::{self, AllowedOrigin};
+use crate::http::connections::{self, ConnectionLimits};
+use crate::http::guards::{self, ApiPolicy};
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::{healthz, jwks};
 
@@ -83,7 +84,10 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     let backend: SharedBackend = state.backend.clone();
     let api_guard = axum::middleware::from_fn_with_state(
-        AllowedOrigin(state.config.public_origin.clone()),
+        ApiPolicy {
+            allowed_origin: state.config.public_origin.clone(),
+            body_timeout: state.config.body_timeout,
+        },
         guards::api_guard,
     );
     let headers = axum::middleware::from_fn_with_state(
@@ -134,13 +138,17 @@ pub fn spawn_background(state: &AppState) {
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimits) {
+    let descriptors = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(0);
+    // Each connection holds a descriptor; the pool, the database files and logs need some too.
+    if descriptors < limits.max_connections as u64 + 128 {
+        tracing::warn!(
+            "LATCHKEY_MAX_CONNECTIONS is {} but the open-files limit is {descriptors}; past it \
+             the server pauses accepting instead. Raise the limit (systemd: LimitNOFILE)",
+            limits.max_connections
+        );
+    }
+    connections::serve(listener, router, limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -1,5 +1,5 @@
 //! Request guards for `/api`: JSON bodies only (415), no cross-site callers (403), bounded
-//! bodies (413), and `Cache-Control: no-store` on every answer. Together with `SameSite=Strict`
+//! bodies (413) that arrive in time (408), and `Cache-Control: no-store` on every answer. Together with `SameSite=Strict`
 //! these make the cookie endpoints CSRF-proof: a cross-site form cannot send JSON, and a
 //! cross-origin `fetch` with JSON is stopped by the Origin check.
 
@@ -9,6 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN, PRAGMA};
 use http::{HeaderValue, Method};
+use std::time::Duration;
 
 use app::api::{ApiError, ErrorCode};
 
@@ -18,23 +19,61 @@ use crate::config::is_loopback;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[derive(Clone)]
-pub struct AllowedOrigin(pub String);
+pub struct ApiPolicy {
+    pub allowed_origin: String,
+    /// The whole body must arrive within this time of the guard starting to read it. A
+    /// per-chunk timeout would let a client trickle one byte at a time and hold the request open.
+    pub body_timeout: Duration,
+}
 
-pub async fn api_guard(
-    State(origin): State<AllowedOrigin>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn api_guard(State(policy): State<ApiPolicy>, request: Request, next: Next) -> Response {
     if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
-    if let Some(refusal) = refuse(&origin, &request) {
+    if let Some(refusal) = refuse(&policy.allowed_origin, &request) {
         return no_store(respond(refusal));
     }
+    let request = match read_body_in_time(request, policy.body_timeout).await {
+        Ok(request) => request,
+        Err(refusal) => return no_store(respond(refusal)),
+    };
     no_store(with_error_status(next.run(request).await).await)
 }
 
-fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<ApiError> {
+/// Buffers the (small) body before any handler runs, so a slow sender costs a timer, not a
+/// handler holding database connections or a password-hashing slot.
+async fn read_body_in_time(request: Request, limit: Duration) -> Result<Request, ApiError> {
+    let (parts, body) = request.into_parts();
+    let read = axum::body::to_bytes(body, MAX_BODY_BYTES);
+    match tokio::time::timeout(limit, read).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Ok(Err(err)) if is_length_limit(&err) => Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "The request body is too large.",
+        )),
+        Ok(Err(_)) => Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            "The request body could not be read.",
+        )),
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestTimeout,
+            "The request body did not arrive in time.",
+        )),
+    }
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
+}
+
+fn refuse(allowed_origin: &str, request: &Request<Body>) -> Option<ApiError> {
     if request.method() != Method::POST {
         return None; // the router answers 405
     }
@@ -50,7 +89,7 @@ fn refuse(origin: &AllowedOrigin, request: &Request<Body>) -> Option<ApiError> {
         ));
     }
     if let Some(sent) = headers.get(ORIGIN) {
-        if !origin_allowed(&origin.0, sent.to_str().unwrap_or("")) {
+        if !origin_allowed(allowed_origin, sent.to_str().unwrap_or("")) {
             return Some(ApiError::new(
                 ErrorCode::Forbidden,
                 "Requests from this origin are not allowed.",

@@ -2,6 +2,7 @@
 //! request guards, security headers, health, JWKS.
 
 pub mod backend;
+pub mod connections;
 pub mod error;
 pub mod guards;
 pub mod healthz;

@@ -1,6 +1,7 @@
 //! Integration tests: the engine and the HTTP contract through the real router, on SQLite and
 //! PostgreSQL.
 
+mod process;
 mod support;
 
 mod admin;
@@ -22,6 +23,7 @@ mod revocation_races;
 mod rotation;
 mod security_headers;
 mod sessions;
+mod slow_clients;
 mod throttling;
 mod token_lifetime;
 mod tokens;

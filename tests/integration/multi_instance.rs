@@ -2,190 +2,13 @@
 //! service, revocations reaching every instance through LISTEN/NOTIFY; on SQLite a second
 //! server refuses to start.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::process::{collect_output, command, Server};
 use crate::support::*;
-
-/// A server process on a random port; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-    http: reqwest::Client,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn command(db: &TestDb, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_latchkey"));
-    cmd.arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("NO_COLOR", "1")
-        .env("LEPTOS_OUTPUT_NAME", "latchkey")
-        .env("RUST_LOG", "info,sqlx=warn")
-        .env("DATABASE_URL", &db.url)
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LATCHKEY_PUBLIC_ORIGIN", ORIGIN)
-        .env("LATCHKEY_ARGON2_M_KIB", "8192")
-        .env("LATCHKEY_ARGON2_T", "1")
-        .env("LATCHKEY_RATE_LOGIN_PER_MIN", "0")
-        .env("LATCHKEY_RATE_REFRESH_PER_MIN", "0")
-        .env("LATCHKEY_KEY_ENCRYPTION_KEY", test_key_encryption_key())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-/// Every line the process writes, in a shared buffer, read by threads until it exits.
-fn collect_output(child: &mut Child) -> Arc<Mutex<Vec<String>>> {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let stdout = child
-        .stdout
-        .take()
-        .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
-    let stderr = child
-        .stderr
-        .take()
-        .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>);
-    for stream in [stdout, stderr].into_iter().flatten() {
-        let log = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                log.lock().unwrap().push(line);
-            }
-        });
-    }
-    log
-}
-
-impl Server {
-    async fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
-        let mut child = command(db, env).spawn().expect("start latchkey");
-        let log = collect_output(&mut child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let base = loop {
-            let found = log.lock().unwrap().iter().find_map(|line| {
-                let rest = &line[line.find("listening on http://")? + "listening on ".len()..];
-                Some(rest.split_whitespace().next()?.to_owned())
-            });
-            if let Some(base) = found {
-                break base;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "latchkey exited ({status}) before listening:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-            assert!(Instant::now() < deadline, "latchkey did not start in 30 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        let server = Server {
-            child,
-            base,
-            log,
-            http: reqwest::Client::new(),
-        };
-        server.wait_until_current().await;
-        server
-    }
-
-    async fn post(&self, path: &str, body: Value, headers: &[(&str, &str)]) -> TestResponse {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .header("origin", ORIGIN)
-            .header("user-agent", UA_FIREFOX)
-            .body(body.to_string());
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        let response = request.send().await.expect("server answers");
-        TestResponse {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.expect("body"),
-        }
-    }
-
-    async fn register(&self, email: &str) -> Signin {
-        let response = self
-            .post(
-                "/api/auth/register",
-                json!({"email": email, "password": PASSWORD}),
-                &[],
-            )
-            .await;
-        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
-        Signin::from(&response)
-    }
-
-    async fn list_sessions(&self, access: &str) -> StatusCode {
-        self.post(
-            "/api/sessions/list",
-            json!({}),
-            &[("authorization", &format!("Bearer {access}"))],
-        )
-        .await
-        .status
-    }
-
-    async fn refresh(&self, refresh: &str) -> TestResponse {
-        self.with_cookie("/api/auth/refresh", refresh).await
-    }
-
-    async fn logout(&self, refresh: &str) -> TestResponse {
-        self.with_cookie("/api/auth/logout", refresh).await
-    }
-
-    async fn with_cookie(&self, path: &str, refresh: &str) -> TestResponse {
-        self.post(path, json!({}), &[("cookie", &cookie_header(refresh))])
-            .await
-    }
-
-    async fn healthz(&self) -> Value {
-        let response = self
-            .http
-            .get(format!("{}/healthz", self.base))
-            .send()
-            .await
-            .expect("healthz answers");
-        response.json().await.expect("healthz JSON")
-    }
-
-    /// Until the revocation feed has connected and reloaded (`/healthz` says so).
-    async fn wait_until_current(&self) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while self.healthz().await["revocations"] != "current" {
-            assert!(
-                Instant::now() < deadline,
-                "revocation feed not current after 15 s:\n{}",
-                self.log.lock().unwrap().join("\n")
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn log_contains(&self, needle: &str) -> bool {
-        self.log.lock().unwrap().iter().any(|l| l.contains(needle))
-    }
-}
 
 /// How long `server` took to refuse `access`; panics after `limit`.
 async fn refused_within(server: &Server, access: &str, limit: Duration) -> Duration {
@@ -345,7 +168,7 @@ async fn a_revocation_made_while_the_listener_is_cut_off_still_arrives() {
 async fn a_second_server_on_the_same_sqlite_file_refuses_to_start() {
     let db = test_db(Dialect::Sqlite).await.expect("SQLite");
     let first = Server::start(&db, &[]).await;
-    let mut second = command(&db, &[]).spawn().expect("start latchkey");
+    let mut second = command(&db.url, &[]).spawn().expect("start latchkey");
     let log = collect_output(&mut second);
     let status = second.wait().expect("second server exits");
     assert!(!status.success());

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    /// The request body did not arrive within the server's body timeout.
+    RequestTimeout,
     UnsupportedMediaType,
     RateLimited,
     /// Too many password checks are waiting; retry after `retry_after` seconds.
@@ -56,6 +58,7 @@ impl ErrorCode {
             Forbidden => 403,
             NotFound => 404,
             EmailTaken => 409,
+            RequestTimeout => 408,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited => 429,
@@ -91,6 +94,7 @@ mod tests {
         assert_eq!(ErrorCode::RateLimited.status(), 429);
         assert_eq!(ErrorCode::UnsupportedMediaType.status(), 415);
         assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);
+        assert_eq!(ErrorCode::RequestTimeout.status(), 408);
         assert_eq!(ErrorCode::DatabaseUnavailable.status(), 503);
     }
 
