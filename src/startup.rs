@@ -100,6 +100,8 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz::healthz))
+        .route("/livez", get(healthz::livez))
+        .route("/readyz", get(healthz::readyz))
         .route("/.well-known/jwks.json", get(jwks::jwks))
         .leptos_routes_with_context(&state, routes, provide_context_for_request, move || {
             app::shell(options.clone())

@@ -59,11 +59,9 @@ pub enum AuthError {
 
 impl From<sqlx::Error> for AuthError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                AuthError::Unavailable(err)
-            }
-            other => AuthError::Internal(other.into()),
+        match crate::db::Unavailable::of(&err) {
+            Some(_) => AuthError::Unavailable(err),
+            None => AuthError::Internal(err.into()),
         }
     }
 }

@@ -189,6 +189,11 @@ impl AuthService {
         self.keys.sync(&self.db, now).await
     }
 
+    /// Whether a signing key is loaded and current, so sign-ins and refreshes can issue tokens.
+    pub fn can_sign(&self) -> bool {
+        self.keys.current().signer().is_some()
+    }
+
     pub fn jwks(&self) -> String {
         self.keys.current().jwks().to_owned()
     }

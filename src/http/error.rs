@@ -83,7 +83,9 @@ impl From<AuthError> for ApiError {
             AuthError::RateLimited { .. } => ErrorCode::RateLimited,
             AuthError::Busy { .. } => ErrorCode::Busy,
             AuthError::Unavailable(source) => {
-                tracing::error!(error = format!("{source:#}"), "database unavailable");
+                let why = crate::db::Unavailable::of(source)
+                    .map_or("the database failed", crate::db::Unavailable::explanation);
+                tracing::error!(error = format!("{source:#}"), "database unavailable: {why}");
                 ErrorCode::DatabaseUnavailable
             }
             AuthError::Internal(source) => {

@@ -1,8 +1,12 @@
+//! Probes for load balancers and supervisors: `/livez` (restart me if this fails), `/readyz`
+//! (send me traffic only if this succeeds) and `/healthz` (the summary people read).
+
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http::StatusCode;
 use serde_json::json;
 
 use app::api::{ApiError, ErrorCode};
@@ -30,4 +34,31 @@ pub async fn healthz(State(db): State<Db>, State(auth): State<Arc<AuthService>>)
         }))
         .into_response()
     }
+}
+
+/// The process is up and its runtime answers. Touches nothing else, so a database outage never
+/// makes a supervisor restart healthy instances.
+pub async fn livez() -> Response {
+    Json(json!({"status": "alive"})).into_response()
+}
+
+/// 200 only when this instance can do its whole job: the database answers, a signing key is
+/// loaded and the revocation list is current. 503 otherwise, naming each check's state (never
+/// an error text: the body is public).
+pub async fn readyz(State(db): State<Db>, State(auth): State<Arc<AuthService>>) -> Response {
+    let database = db.ping().await;
+    let keys = auth.can_sign();
+    let revocations = auth.revocation_list().is_current();
+    let body = json!({
+        "status": if database && keys && revocations { "ready" } else { "not_ready" },
+        "database": if database { "ok" } else { "unreachable" },
+        "signing_key": if keys { "loaded" } else { "missing" },
+        "revocations": if revocations { "current" } else { "stale" },
+    });
+    let status = if database && keys && revocations {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }

@@ -3,11 +3,13 @@
 
 mod process;
 mod support;
+mod throwaway_postgres;
 
 mod admin;
 mod admin_bootstrap;
 mod auth_flow;
 mod csrf;
+mod database_loss;
 mod device_binding;
 mod engine;
 mod foundation;

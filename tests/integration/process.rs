@@ -128,6 +128,20 @@ impl Server {
         }
     }
 
+    pub async fn get(&self, path: &str) -> TestResponse {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("server answers");
+        TestResponse {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("body"),
+        }
+    }
+
     pub async fn register(&self, email: &str) -> Signin {
         let response = self
             .post(

@@ -1,12 +1,16 @@
 //! The database pool. One sqlx `AnyPool` serves both engines, so every query is written once;
 //! SQL that differs lives only in the per-engine migration folders.
 
+mod unavailable;
+pub use unavailable::Unavailable;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,17 +32,84 @@ pub struct Db {
 /// A write transaction; on SQLite it also holds this process's writer turn until it ends.
 /// Derefs to the connection, like sqlx's `Transaction`, so queries take `&mut *tx`.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    inner: Option<Inner>,
+}
+
+enum Inner {
+    Sqlite(SqliteWrite),
+    Postgres(Transaction<'static, Any>),
+}
+
+/// sqlx's `Transaction` is not used on SQLite: when a write fails with SQLITE_FULL or an I/O
+/// error, SQLite may already have rolled the transaction back, sqlx's own rollback then fails,
+/// and the connection went back to the pool believing it was still inside a transaction (every
+/// later write on it failed with "begin_with at non-zero transaction depth" until a restart).
+/// Here a connection returns to the pool only after a ROLLBACK or COMMIT succeeded on it.
+struct SqliteWrite {
+    conn: PoolConnection<Any>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl SqliteWrite {
+    async fn begin(pool: &AnyPool, turn: tokio::sync::OwnedMutexGuard<()>) -> sqlx::Result<Self> {
+        let mut conn = pool.acquire().await?;
+        conn.execute("BEGIN IMMEDIATE").await?;
+        Ok(Self { conn, _turn: turn })
+    }
+
+    async fn commit(mut self) -> sqlx::Result<()> {
+        match self.conn.execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                self.abandon().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Rolls back; a connection whose state is then unknown is closed instead of reused.
+    async fn abandon(mut self) {
+        if self.conn.execute("ROLLBACK").await.is_err() {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+    pub async fn commit(mut self) -> sqlx::Result<()> {
+        match self.inner.take() {
+            Some(Inner::Sqlite(write)) => write.commit().await,
+            Some(Inner::Postgres(tx)) => tx.commit().await,
+            None => Ok(()),
+        }
     }
 
-    pub async fn rollback(self) -> sqlx::Result<()> {
-        self.tx.rollback().await
+    pub async fn rollback(mut self) -> sqlx::Result<()> {
+        match self.inner.take() {
+            Some(Inner::Sqlite(write)) => {
+                write.abandon().await;
+                Ok(())
+            }
+            Some(Inner::Postgres(tx)) => tx.rollback().await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    /// Dropped without commit (an error path): roll back before the connection and the writer
+    /// turn are released. sqlx's `Transaction` does the same for PostgreSQL on its own drop.
+    fn drop(&mut self) {
+        let Some(Inner::Sqlite(mut write)) = self.inner.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(write.abandon());
+            }
+            // Closing the connection rolls its transaction back.
+            Err(_) => write.conn.close_on_drop(),
+        }
     }
 }
 
@@ -46,13 +117,21 @@ impl std::ops::Deref for WriteTx {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
-        &self.tx
+        match &self.inner {
+            Some(Inner::Sqlite(write)) => &write.conn,
+            Some(Inner::Postgres(tx)) => tx,
+            None => unreachable!("a WriteTx is only emptied by commit, rollback or drop"),
+        }
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        match &mut self.inner {
+            Some(Inner::Sqlite(write)) => &mut write.conn,
+            Some(Inner::Postgres(tx)) => tx,
+            None => unreachable!("a WriteTx is only emptied by commit, rollback or drop"),
+        }
     }
 }
 
@@ -162,14 +241,13 @@ impl Db {
         match self.dialect {
             Dialect::Sqlite => {
                 let turn = self.writers.clone().lock_owned().await;
+                let write = SqliteWrite::begin(&self.pool, turn).await?;
                 Ok(WriteTx {
-                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
+                    inner: Some(Inner::Sqlite(write)),
                 })
             }
             Dialect::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _turn: None,
+                inner: Some(Inner::Postgres(self.pool.begin().await?)),
             }),
         }
     }
