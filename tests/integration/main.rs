@@ -8,6 +8,7 @@ mod throwaway_postgres;
 mod admin;
 mod admin_bootstrap;
 mod auth_flow;
+mod crash_recovery;
 mod csrf;
 mod database_loss;
 mod device_binding;
