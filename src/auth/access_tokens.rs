@@ -144,21 +144,28 @@ impl AccessTokens {
         let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map_err(|_| AuthError::InvalidToken)?
             .claims;
-        let now = self.clock.now();
-        let leeway = CLOCK_SKEW_SECS as i64;
-        if claims.nbf > now + leeway || claims.iat > now + leeway {
-            return Err(AuthError::InvalidToken);
-        }
-        // A token living longer than the configured TTL was minted under an older, longer TTL:
-        // the revocation list only remembers one current TTL back, so it might be revoked.
-        if claims.exp - claims.iat > self.ttl_secs {
-            return Err(AuthError::InvalidToken);
-        }
-        if claims.exp + leeway <= now {
-            return Err(AuthError::TokenExpired);
-        }
+        check_times(&claims, self.clock.now(), self.ttl_secs)?;
         Ok(claims)
     }
+}
+
+/// The time claims against `now`. Saturating arithmetic: the times are whatever the token says
+/// (only the signature vouches for them), and a wrapped `exp - iat` once let a token whose
+/// `iat` lies far in the past pass the lifetime check (found by `fuzz/`, target bearer_token).
+fn check_times(claims: &AccessClaims, now: i64, ttl_secs: i64) -> Result<(), AuthError> {
+    let leeway = CLOCK_SKEW_SECS as i64;
+    if claims.nbf > now.saturating_add(leeway) || claims.iat > now.saturating_add(leeway) {
+        return Err(AuthError::InvalidToken);
+    }
+    // A token living longer than the configured TTL was minted under an older, longer TTL:
+    // the revocation list only remembers one current TTL back, so it might be revoked.
+    if claims.exp.saturating_sub(claims.iat) > ttl_secs {
+        return Err(AuthError::InvalidToken);
+    }
+    if claims.exp.saturating_add(leeway) <= now {
+        return Err(AuthError::TokenExpired);
+    }
+    Ok(())
 }
 
 /// Three non-empty base64url segments and nothing else (no padding, no whitespace).
@@ -175,4 +182,68 @@ fn is_compact_jws(token: &str) -> bool {
         }
     }
     segments == 3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_800_000_000;
+    const TTL: i64 = 600;
+
+    fn claims(iat: i64, nbf: i64, exp: i64) -> AccessClaims {
+        AccessClaims {
+            iss: "https://auth.example.com".into(),
+            aud: "https://auth.example.com".into(),
+            sub: UserId::generate(),
+            sid: SessionId::generate(),
+            role: Role::User,
+            email: "alice@example.com".into(),
+            iat,
+            nbf,
+            exp,
+            jti: "j".into(),
+            cnf: None,
+        }
+    }
+
+    fn verdict(iat: i64, nbf: i64, exp: i64) -> Result<(), AuthError> {
+        check_times(&claims(iat, nbf, exp), NOW, TTL)
+    }
+
+    #[test]
+    fn the_window_edges() {
+        assert!(verdict(NOW, NOW, NOW + TTL).is_ok());
+        assert!(
+            verdict(NOW + 5, NOW + 5, NOW + 5 + TTL).is_ok(),
+            "5 s of skew"
+        );
+        assert!(matches!(
+            verdict(NOW + 6, NOW, NOW + TTL),
+            Err(AuthError::InvalidToken)
+        ));
+        assert!(matches!(
+            verdict(NOW, NOW + 6, NOW + TTL),
+            Err(AuthError::InvalidToken)
+        ));
+        assert!(matches!(
+            verdict(NOW, NOW, NOW + TTL + 1),
+            Err(AuthError::InvalidToken)
+        ));
+        assert!(verdict(NOW - TTL, NOW - TTL, NOW - 4).is_ok());
+        assert!(matches!(
+            verdict(NOW - TTL, NOW - TTL, NOW - 5),
+            Err(AuthError::TokenExpired)
+        ));
+    }
+
+    #[test]
+    fn absurd_times_are_refused_without_overflow() {
+        // exp - iat overflows i64: wrapped, it was negative and passed the lifetime check.
+        assert!(verdict(-100, 0, i64::MAX - 10).is_err());
+        assert!(verdict(i64::MIN, 0, i64::MAX).is_err());
+        assert!(verdict(NOW, NOW, i64::MAX).is_err());
+        assert!(verdict(i64::MAX, i64::MAX, i64::MAX).is_err());
+        assert!(verdict(i64::MIN, i64::MIN, i64::MIN).is_err());
+    }
 }

@@ -17,7 +17,9 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, AuthError> {
         let email = raw.trim().to_lowercase();
         let valid = email.len() <= 254
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
             && matches!(email.split_once('@'), Some((local, domain))
                 if !local.is_empty() && local.len() <= 64
                     && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
@@ -32,6 +34,14 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Invisible and direction-changing characters (Unicode format characters): with them one
+/// address can be made to look like another in the admin's user list.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
 /// A password that passed the rules the page also shows (`contract::password`), hashed whole
@@ -71,6 +81,9 @@ mod tests {
             "al ice@example.com",
             "a@b",
             "a@b@c.com",
+            "alice\u{202e}@example.com",
+            "ali\u{200b}ce@example.com",
+            "\u{feff}alice@example.com",
             "a@.com",
         ] {
             assert!(Email::parse(raw).is_err(), "{raw:?} accepted");

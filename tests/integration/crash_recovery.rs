@@ -58,7 +58,12 @@ async fn refresh_until_killed(
             headers,
             body,
         };
-        assert_eq!(response.status, StatusCode::OK, "before the kill: {}", response.body);
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "before the kill: {}",
+            response.body
+        );
         let next = Signin::from(&response);
         client.rotations += 1;
         if lose_answer_after.is_some_and(|after| started.elapsed() > after) {
@@ -100,7 +105,11 @@ async fn killed_mid_rotation(engine: Dialect) {
         .enumerate()
         .map(|(i, client)| {
             let lose_answer_after = (i % 2 == 0).then_some(Duration::from_millis(1_000));
-            tokio::spawn(refresh_until_killed(shared.clone(), client, lose_answer_after))
+            tokio::spawn(refresh_until_killed(
+                shared.clone(),
+                client,
+                lose_answer_after,
+            ))
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -120,7 +129,11 @@ async fn killed_mid_rotation(engine: Dialect) {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&db.url).await.expect("database");
     assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL"
+        )
+        .await,
         0,
         "no session ended"
     );
@@ -154,7 +167,10 @@ async fn killed_mid_rotation(engine: Dialect) {
         "every session still has its live refresh token"
     );
 
-    let lost = clients.iter().filter(|c| c.lost_successor.is_some()).count();
+    let lost = clients
+        .iter()
+        .filter(|c| c.lost_successor.is_some())
+        .count();
     assert_eq!(lost, CLIENTS / 2, "half the clients lost an answer");
     for client in &clients {
         // Access tokens issued before the crash are as good as before.
@@ -170,11 +186,20 @@ async fn killed_mid_rotation(engine: Dialect) {
             assert_eq!(&next.refresh, successor, "the committed successor, again");
         }
         let second = server.refresh(&next.refresh).await;
-        assert_eq!(second.status, StatusCode::OK, "the chain goes on: {}", second.body);
+        assert_eq!(
+            second.status,
+            StatusCode::OK,
+            "the chain goes on: {}",
+            second.body
+        );
         assert_eq!(server.list_sessions(&next.access).await, StatusCode::OK);
     }
     assert_eq!(
-        count(&pool, "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL").await,
+        count(
+            &pool,
+            "SELECT COUNT(*) FROM sessions WHERE revoked_at IS NOT NULL"
+        )
+        .await,
         0,
         "continuing after the crash looked like theft to nobody"
     );

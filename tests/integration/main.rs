@@ -15,6 +15,7 @@ mod device_binding;
 mod engine;
 mod foundation;
 mod grace_replay;
+mod hostile_input;
 mod keys_and_cli;
 mod keys_at_rest;
 mod migrations;

@@ -41,6 +41,8 @@ pub enum Problem {
     TooShort,
     TooLong,
     OnlyWhitespace,
+    /// Tab, line break, NUL, escape and the like: nobody types them, and they hide in logs.
+    ControlCharacter,
     SameAsCurrent,
     ContainsEmail,
     Common,
@@ -53,6 +55,9 @@ impl Problem {
             Self::TooShort => "Use at least 8 characters. A few words together are easiest.",
             Self::TooLong => "Use at most 128 characters.",
             Self::OnlyWhitespace => "A password cannot be only spaces. Add some words.",
+            Self::ControlCharacter => {
+                "A password cannot contain control characters such as tabs or line breaks."
+            }
             Self::SameAsCurrent => {
                 "The new password is the same as the current one. Choose a different one."
             }
@@ -169,6 +174,9 @@ pub fn assess(password: &str, context: Context<'_>) -> Assessment {
     }
     if password.trim().is_empty() {
         return refused(Problem::OnlyWhitespace);
+    }
+    if password.chars().any(char::is_control) {
+        return refused(Problem::ControlCharacter);
     }
     if context.current == Some(password) {
         return refused(Problem::SameAsCurrent);
@@ -551,6 +559,22 @@ mod tests {
             assess("correct horse battery staple", Context::default()).advice,
             None
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_letters_of_any_script_are_not() {
+        for password in [
+            "correct horse\0battery",
+            "correct\thorse battery",
+            "horse\u{9b}battery!",
+        ] {
+            assert_eq!(
+                check(password, Context::default()),
+                Err(Problem::ControlCharacter),
+                "{password:?}"
+            );
+        }
+        assert_eq!(check("ünïcödé pässwörd wörks", Context::default()), Ok(()));
     }
 
     #[test]
