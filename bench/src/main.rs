@@ -1,11 +1,13 @@
-//! `latchkey-bench run` (what `./scripts/bench` calls): measures every hot path of a release
+//! `latchkey-bench` (what `./scripts/bench` calls): measures every hot path of a release
 //! server process from outside, next to its ceiling measured in the same run, and writes
-//! BENCHMARKS.md.
+//! BENCHMARKS.md. `latchkey-bench soak` (what `./scripts/soak` calls) drives simulated users
+//! through a server for a fixed time and checks the invariants afterwards (`soak/`).
 
 mod limits;
 mod load;
 mod report;
 mod server;
+mod soak;
 mod wrk;
 
 use std::time::Duration;
@@ -20,7 +22,24 @@ pub const ORIGIN: &str = "http://127.0.0.1:3000";
 const KEK: &str = "YmVuY2gta2V5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=";
 
 #[derive(Parser)]
-#[command(about = "Runs latchkey's benchmarks and writes BENCHMARKS.md")]
+#[command(
+    about = "Runs latchkey's benchmarks and writes BENCHMARKS.md; `soak` runs the soak",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    bench: Args,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Simulated users against a server for a fixed time, then the invariants in its database.
+    Soak(soak::Args),
+}
+
+#[derive(clap::Args)]
 struct Args {
     /// The release server binary.
     #[arg(long, default_value = "target/release/latchkey")]
@@ -65,7 +84,11 @@ pub fn server_env(database_url: &str) -> Vec<(String, String)> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    if let Some(Command::Soak(soak)) = cli.command {
+        return soak::run(soak).await;
+    }
+    let args = cli.bench;
     let span = Duration::from_secs(args.seconds);
     let mut report = report::Report::new(&args.postgres, !args.sqlite_only).await;
 

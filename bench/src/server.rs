@@ -13,6 +13,48 @@ use latchkey::auth::AuthService;
 pub struct Server {
     child: Child,
     pub base: String,
+    log: Arc<Mutex<Log>>,
+}
+
+/// What the server wrote to stderr: the first lines (start-up, the address) and every warning,
+/// error and panic counted, the first of them kept, so a long run's log costs little memory.
+#[derive(Default, Clone)]
+pub struct Log {
+    pub first: Vec<String>,
+    pub warnings: u64,
+    pub errors: u64,
+    pub panics: u64,
+    /// The first error and panic lines, verbatim.
+    pub bad_lines: Vec<String>,
+    /// The first warning lines, verbatim.
+    pub warning_lines: Vec<String>,
+}
+
+impl Log {
+    fn add(&mut self, line: String) {
+        // tracing's text format puts the level right after the timestamp, padded.
+        let level = line.split_whitespace().nth(1).unwrap_or("");
+        let panic = line.contains("panicked");
+        if level == "WARN" {
+            self.warnings += 1;
+            if self.warning_lines.len() < 20 {
+                self.warning_lines.push(line.clone());
+            }
+        }
+        if level == "ERROR" || panic {
+            if panic {
+                self.panics += 1;
+            } else {
+                self.errors += 1;
+            }
+            if self.bad_lines.len() < 20 {
+                self.bad_lines.push(line.clone());
+            }
+        }
+        if self.first.len() < 200 {
+            self.first.push(line);
+        }
+    }
 }
 
 impl Drop for Server {
@@ -28,6 +70,16 @@ impl Server {
         site_root: &str,
         database_url: &str,
     ) -> anyhow::Result<Server> {
+        Self::start_with(binary, site_root, database_url, &[]).await
+    }
+
+    /// `start`, with `extra` set after the common settings (so it overrides them).
+    pub async fn start_with(
+        binary: &str,
+        site_root: &str,
+        database_url: &str,
+        extra: &[(String, String)],
+    ) -> anyhow::Result<Server> {
         let mut command = Command::new(binary);
         command
             .arg("serve")
@@ -38,20 +90,21 @@ impl Server {
             .env("LEPTOS_OUTPUT_NAME", "latchkey")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        for (k, v) in crate::server_env(database_url) {
+        for (k, v) in crate::server_env(database_url)
+            .into_iter()
+            .chain(extra.iter().cloned())
+        {
             command.env(k, v);
         }
-        let mut child = command.spawn()?;
-        let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+        let mut child = command
+            .spawn()
+            .map_err(|err| anyhow::anyhow!("could not start the server {binary}: {err}"))?;
+        let log = Arc::new(Mutex::new(Log::default()));
         if let Some(stderr) = child.stderr.take() {
-            let lines = lines.clone();
+            let log = log.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                    let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
-                    // The address line and the first errors; a flood would only cost memory.
-                    if lines.len() < 200 {
-                        lines.push(line);
-                    }
+                    log.lock().unwrap_or_else(|e| e.into_inner()).add(line);
                 }
             });
         }
@@ -59,17 +112,14 @@ impl Server {
         let mut server = Server {
             child,
             base: String::new(),
+            log,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let found = lines
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .find_map(|l| {
-                    let rest = &l[l.find("listening on http://")? + "listening on ".len()..];
-                    Some(rest.split_whitespace().next()?.to_owned())
-                });
+            let found = server.log().first.iter().find_map(|l| {
+                let rest = &l[l.find("listening on http://")? + "listening on ".len()..];
+                Some(rest.split_whitespace().next()?.to_owned())
+            });
             if let Some(base) = found {
                 server.base = base;
                 return Ok(server);
@@ -77,7 +127,7 @@ impl Server {
             if let Some(status) = server.child.try_wait()? {
                 anyhow::bail!(
                     "the server exited ({status}):\n{}",
-                    lines.lock().unwrap_or_else(|e| e.into_inner()).join("\n")
+                    server.log().first.join("\n")
                 );
             }
             anyhow::ensure!(
@@ -91,6 +141,20 @@ impl Server {
     /// Resident memory in MB, from `/proc`.
     pub fn rss_mb(&self) -> f64 {
         rss_mb(self.child.id())
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A copy of what the server has logged so far.
+    pub fn log(&self) -> Log {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `Some(status)` once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 }
 

@@ -50,6 +50,7 @@ async fn unavailable(server: &Server, response: impl std::future::Future<Output 
     assert_eq!(response.code(), "database_unavailable");
     assert_no_internals(&response.body);
     assert!(took < SLOWEST_ANSWER, "answered after {took:?}");
+    assert!(!server.log_contains("panicked"), "{}", server.log_text());
     eprintln!("503 database_unavailable after {took:?}");
 }
 
