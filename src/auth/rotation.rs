@@ -100,7 +100,16 @@ impl AuthService {
         // after the session was read above is seen here, and the rotation is abandoned.
         if !store::sessions::touch(&mut *tx, &session.id, now, idle_expires_at, &client.ip).await? {
             tx.rollback().await?;
-            return Err(AuthError::SessionRevoked { reason: None });
+            // The revocation that won the race has committed: answer with its reason, as the
+            // next refresh would (the soak's racing refreshes caught this answering without one).
+            let reason = match store::sessions::get(&self.db.pool, &session.id).await? {
+                Some(row) => match Liveness::of(&row, now) {
+                    Liveness::Revoked(reason) => reason,
+                    Liveness::Alive | Liveness::Expired => None,
+                },
+                None => None,
+            };
+            return Err(AuthError::SessionRevoked { reason });
         }
         tx.commit().await?;
         session.idle_expires_at = idle_expires_at;

@@ -118,18 +118,9 @@ impl User {
                 if answer.status == 401 {
                     let op = "refresh racing a revocation";
                     // On PostgreSQL a refresh that read the session before the revocation
-                    // committed is stopped at its last write, which does not know the reason
-                    // (`src/auth/rotation.rs`, the `touch` check); it is counted apart.
-                    let unnamed = answer.code() == "session_revoked" && answer.reason().is_none();
-                    if unnamed {
-                        self.out.tally.refused(op, &answer);
-                    } else if !self.expect_refusal(
-                        op,
-                        &answer,
-                        401,
-                        "session_revoked",
-                        Some(reason),
-                    ) {
+                    // committed is stopped at its last write (`src/auth/rotation.rs`, the
+                    // `touch` check), which must name the reason too.
+                    if !self.expect_refusal(op, &answer, 401, "session_revoked", Some(reason)) {
                         burst.clean = false;
                         continue;
                     }
