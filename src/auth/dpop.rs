@@ -161,7 +161,10 @@ pub fn verify(proof: &str, target: &ProofTarget, now: i64) -> Result<Proof, Proo
     if claims.htm != target.method || !same_url(&claims.htu, &target.url) {
         return Err(ProofError::WrongTarget);
     }
-    if (claims.iat - now).abs() > MAX_SKEW_SECS {
+    // abs_diff, not `(iat - now).abs()`: the subtraction overflows for an `iat` near i64::MIN,
+    // and in a release build the wrapped `abs()` of i64::MIN is negative, so a proof dated
+    // `now - 2^63` passed as fresh (found by `fuzz/`, target dpop_proof).
+    if claims.iat.abs_diff(now) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(ProofError::Stale);
     }
     Ok(Proof {
@@ -294,6 +297,24 @@ mod tests {
             assert_eq!(
                 verify(&sign(&key, &stale), &target(), NOW).unwrap_err(),
                 ProofError::Stale
+            );
+        }
+    }
+
+    #[test]
+    fn an_iat_at_the_ends_of_i64_is_stale() {
+        install();
+        let key = key();
+        // i64::MIN + NOW is `now - 2^63`: its distance from now is exactly i64::MIN.
+        for iat in [i64::MIN + NOW, i64::MIN, i64::MAX] {
+            let mut far = claims();
+            far.iat = iat;
+            assert!(
+                matches!(
+                    verify(&sign(&key, &far), &target(), NOW),
+                    Err(ProofError::Stale)
+                ),
+                "iat {iat}"
             );
         }
     }
