@@ -215,10 +215,4 @@ impl Server {
             .parse()
             .expect("the server logs a socket address")
     }
-
-    /// SIGKILL: no shutdown handler runs, in-flight transactions are cut off.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
