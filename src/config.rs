@@ -184,6 +184,18 @@ impl Config {
             });
         }
 
+        // sqlx's `Any` pool opens each connection from the URL again, and every opening of
+        // `:memory:` is a new, empty database: requests would land on unmigrated databases.
+        if database_url.starts_with("sqlite:") && sqlite_path(&database_url).is_none() {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                message: "an in-memory SQLite database is not supported (each pooled connection \
+                          would get its own empty database); name a file, for example \
+                          sqlite:///tmp/latchkey-demo.db"
+                    .into(),
+            });
+        }
+
         let site_addr = env.parse(
             "LEPTOS_SITE_ADDR",
             "127.0.0.1:3000",
@@ -543,9 +555,21 @@ mod tests {
     }
 
     #[test]
-    fn in_memory_sqlite_gets_an_ephemeral_key() {
-        let c = config(&[("DATABASE_URL", "sqlite::memory:")]).unwrap();
-        assert!(matches!(c.key_encryption, KeyEncryptionSource::Ephemeral));
+    fn in_memory_sqlite_is_refused_with_a_reason() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://:memory:",
+            "sqlite:",
+            "sqlite::memory:?cache=shared",
+        ] {
+            let err = config(&[("DATABASE_URL", url)]).err();
+            assert!(
+                err.as_ref().is_some_and(
+                    |e| e.variable == "DATABASE_URL" && e.message.contains("in-memory")
+                ),
+                "{url}: {err:?}"
+            );
+        }
     }
 
     #[test]
