@@ -62,6 +62,17 @@ fn bearer(access: &str) -> String {
     format!("Bearer {access}")
 }
 
+/// `/api/sessions/list` with this `Authorization` value: the bearer call every test here uses.
+async fn list_with(server: &Server, authorization: &str) -> TestResponse {
+    server
+        .post(
+            "/api/sessions/list",
+            json!({}),
+            &[("authorization", authorization)],
+        )
+        .await
+}
+
 /// Clients refreshing and listing in a loop, each with its own session; every answer's status
 /// and time is recorded.
 struct Load {
@@ -88,13 +99,7 @@ impl Load {
                         let next = Signin::from(&response);
                         (cookie, access) = (next.refresh, next.access);
                     }
-                    let list = server
-                        .post(
-                            "/api/sessions/list",
-                            json!({}),
-                            &[("authorization", &bearer(&access))],
-                        )
-                        .await;
+                    let list = list_with(&server, &bearer(&access)).await;
                     {
                         let mut answers = answers.lock().unwrap();
                         answers.push((response.status, response.code(), started.elapsed()));
@@ -144,30 +149,10 @@ async fn postgres_stopped_under_load_answers_503_quickly_and_resumes_without_a_r
     // The bearer check itself needs no database: a valid token reaches the handler (which then
     // needs the database, so 503, and the client keeps its session), a revoked or forged one is
     // refused from memory.
-    unavailable(
-        &server,
-        server.post(
-            "/api/sessions/list",
-            json!({}),
-            &[("authorization", &bearer(&alice.access))],
-        ),
-    )
-    .await;
-    let revoked = server
-        .post(
-            "/api/sessions/list",
-            json!({}),
-            &[("authorization", &bearer(&bob.access))],
-        )
-        .await;
+    unavailable(&server, list_with(&server, &bearer(&alice.access))).await;
+    let revoked = list_with(&server, &bearer(&bob.access)).await;
     assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "{}", revoked.body);
-    let forged = server
-        .post(
-            "/api/sessions/list",
-            json!({}),
-            &[("authorization", "Bearer not.a.token")],
-        )
-        .await;
+    let forged = list_with(&server, "Bearer not.a.token").await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
     // What never needs the database keeps working.
     assert_eq!(
@@ -319,13 +304,7 @@ async fn sqlite_on_a_full_disk_answers_503_with_a_clear_log_line_and_recovers() 
     .await;
     unavailable(&server, server.refresh(&alice.refresh)).await;
     // Reading needs no disk space.
-    let list = server
-        .post(
-            "/api/sessions/list",
-            json!({}),
-            &[("authorization", &bearer(&alice.access))],
-        )
-        .await;
+    let list = list_with(&server, &bearer(&alice.access)).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert!(
         server.log_contains("the disk holding the database is full"),
