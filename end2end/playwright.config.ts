@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 // Playwright loads this file in every worker; the first load (the runner) picks ports and a
 // temporary database directory and hands them to the workers through the environment.
@@ -18,6 +18,12 @@ process.env.LATCHKEY_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'latchkey-e2e-'));
 
 const root = resolve(__dirname, '..');
 const binary = process.env.LATCHKEY_E2E_BINARY ?? join(root, 'target', 'debug', 'latchkey');
+// `./scripts/test` copies a binary with the site compiled in to an empty directory and runs
+// every browser test against it there: the binary alone must serve the whole app.
+export const oneFile = process.env.LATCHKEY_E2E_ONE_FILE === '1';
+const siteFromDisk: Record<string, string> = oneFile
+  ? {}
+  : { LEPTOS_OUTPUT_NAME: 'latchkey', LEPTOS_SITE_ROOT: 'target/site', LEPTOS_SITE_PKG_DIR: 'pkg' };
 export const baseURL = `http://127.0.0.1:${process.env.LATCHKEY_E2E_PORT}`;
 export const shortTtlURL = `http://127.0.0.1:${process.env.LATCHKEY_E2E_SHORT_PORT}`;
 export const adminEmail = 'admin@latchkey.test';
@@ -27,16 +33,14 @@ function server(port: string, name: string, extra: Record<string, string>) {
   const origin = `http://127.0.0.1:${port}`;
   return {
     command: binary,
-    cwd: root,
+    cwd: oneFile ? dirname(binary) : root,
     url: `${origin}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,
     stdout: 'ignore' as const,
     stderr: 'pipe' as const,
     env: {
-      LEPTOS_OUTPUT_NAME: 'latchkey',
-      LEPTOS_SITE_ROOT: 'target/site',
-      LEPTOS_SITE_PKG_DIR: 'pkg',
+      ...siteFromDisk,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LATCHKEY_PUBLIC_ORIGIN: origin,
       DATABASE_URL: `sqlite://${process.env.LATCHKEY_E2E_DATA}/${name}.db`,

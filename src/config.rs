@@ -12,7 +12,7 @@ use url::Url;
 
 pub use crate::auth::key_encryption::{decode_key_encryption_key, KeyEncryptionSource};
 pub use crate::auth::passwords::Argon2Params;
-use crate::auth::{AuthSettings, NewNetworkPolicy};
+use crate::auth::{AuthSettings, NewNetworkPolicy, Registration};
 use crate::http::connections::ConnectionLimits;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,7 @@ pub struct Config {
     /// Refuse sign-ins that do not bind the session to a device key (DPoP).
     pub require_dpop: bool,
     pub new_network_policy: NewNetworkPolicy,
+    pub registration: Registration,
     pub max_connections: usize,
     pub max_connections_per_client: usize,
     /// Time to send a request head; also how long an idle keep-alive connection stays open.
@@ -60,6 +61,9 @@ pub struct Config {
     /// Time to send a whole `/api` request body.
     pub body_timeout: Duration,
 }
+
+mod variables;
+pub use variables::{help, Variable, READ_ELSEWHERE, VARIABLES};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/latchkey.db";
 pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
@@ -151,6 +155,7 @@ impl Config {
             key_encryption: self.key_encryption.clone(),
             require_dpop: self.require_dpop,
             new_network: self.new_network_policy,
+            registration: self.registration,
         }
     }
 
@@ -259,6 +264,7 @@ impl Config {
             &env.string("LATCHKEY_TRUSTED_PROXIES").unwrap_or_default(),
         )?;
         let key_encryption = key_encryption_source(&env, &database_url)?;
+        let registration = env.parse("LATCHKEY_REGISTRATION", "open", "open or closed")?;
         let max_connections = env.number("LATCHKEY_MAX_CONNECTIONS", 4096, 16..=1_000_000)?;
         let max_connections_per_client =
             env.number("LATCHKEY_MAX_CONNECTIONS_PER_CLIENT", 256, 1..=1_000_000)?;
@@ -307,6 +313,7 @@ impl Config {
             admin,
             require_dpop,
             new_network_policy,
+            registration,
             max_connections,
             max_connections_per_client,
             header_timeout,
@@ -449,6 +456,7 @@ mod tests {
         );
         assert_eq!(c.header_timeout, Duration::from_secs(10));
         assert_eq!(c.body_timeout, Duration::from_secs(10));
+        assert_eq!(c.registration, Registration::Open);
         assert!(c.admin.is_none());
         match c.key_encryption {
             KeyEncryptionSource::BesideDatabase(path) => {
@@ -500,6 +508,7 @@ mod tests {
             ("LATCHKEY_KEY_ENCRYPTION_KEY", "not base64!"),
             ("LATCHKEY_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
             ("LATCHKEY_ARGON2_QUEUE", "-1"),
+            ("LATCHKEY_REGISTRATION", "invite"),
             ("LATCHKEY_ARGON2_M_KIB", "16"),
             ("LEPTOS_SITE_ADDR", "localhost"),
             ("LATCHKEY_PUBLIC_ORIGIN", "http://auth.example.com"),

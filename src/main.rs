@@ -1,6 +1,6 @@
 use std::io::Read;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use latchkey::auth::clock::SystemClock;
 use latchkey::auth::{AdminCreation, AuthService};
 use latchkey::config::Config;
@@ -62,7 +62,10 @@ fn main() -> std::process::ExitCode {
 
 async fn run() -> std::process::ExitCode {
     telemetry::init();
-    let cli = Cli::parse();
+    let cli = match parse_arguments() {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Admin { action } => admin(action).await,
@@ -76,12 +79,25 @@ async fn run() -> std::process::ExitCode {
     }
 }
 
+/// The arguments, with every environment variable and its default after `--help` and
+/// `serve --help`: the configuration is the environment, so that is where people look.
+fn parse_arguments() -> Result<Cli, clap::Error> {
+    let variables = latchkey::config::help();
+    let matches = Cli::command()
+        .after_help(variables.clone())
+        .mut_subcommand("serve", |serve| serve.after_help(variables))
+        .try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let options = startup::leptos_options(&config)?;
+    let site = startup::site_files();
+    let options = startup::leptos_options(&config, site.as_deref())?;
     let addr = config.site_addr;
     let _single_server = latchkey::db::claim_single_server(&config.database_url)?;
-    let state = startup::build_state(config, options).await?;
+    let mut state = startup::build_state(config, options).await?;
+    state.site = site;
     startup::spawn_background(&state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);

@@ -19,7 +19,8 @@ use crate::http::backend::EngineBackend;
 use crate::http::connections::{self, ConnectionLimits};
 use crate::http::guards::{self, ApiPolicy};
 use crate::http::security_headers::{self, SecurityHeaders};
-use crate::http::{healthz, jwks};
+use crate::http::site::{self, EmbeddedSite};
+use crate::http::{discovery, healthz, jwks};
 
 /// Handlers take only the part they need (`State<Db>`, `State<Arc<AuthService>>`).
 #[derive(Clone, FromRef)]
@@ -29,14 +30,48 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub backend: Arc<EngineBackend>,
     pub config: Arc<Config>,
+    /// The site files compiled into the binary, when it serves them itself (see `site_files`).
+    pub site: Option<Arc<EmbeddedSite>>,
 }
 
 /// Leptos options from cargo-leptos' environment (or the values compiled in), with the address
-/// taken from our validated configuration.
-pub fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
+/// taken from our validated configuration. Pages served with the binary's own files link to
+/// them under their build id.
+pub fn leptos_options(
+    config: &Config,
+    site: Option<&EmbeddedSite>,
+) -> anyhow::Result<LeptosOptions> {
     let mut options = leptos::config::get_configuration(None)?.leptos_options;
     options.site_addr = config.site_addr;
+    if let Some(site) = site {
+        options.site_pkg_dir = site.versioned_pkg_dir().into();
+    }
     Ok(options)
+}
+
+/// The files compiled into this binary, unless `LEPTOS_SITE_ROOT` asks for files from disk
+/// (development). A binary without them serves `target/site` and says so when it is missing.
+pub fn site_files() -> Option<Arc<EmbeddedSite>> {
+    let root = std::env::var_os("LEPTOS_SITE_ROOT");
+    if root.is_none() {
+        if let Some(site) = EmbeddedSite::compiled_in() {
+            tracing::info!(
+                build = site.build_id(),
+                "serving the site compiled into the binary"
+            );
+            return Some(Arc::new(site));
+        }
+    }
+    let root = root.map_or_else(|| "target/site".into(), std::path::PathBuf::from);
+    if !root.join(site::PKG_DIR).is_dir() {
+        tracing::warn!(
+            "no site files: this binary has none compiled in and {} has no pkg/ directory, so \
+             pages load without their scripts and styles. Build with ./scripts/release, or set \
+             LEPTOS_SITE_ROOT to a built site",
+            root.display()
+        );
+    }
+    None
 }
 
 /// Connects and migrates the database, loads keys and revocations, bootstraps the admin.
@@ -76,6 +111,7 @@ pub async fn build_state_with_clock(
         auth,
         backend,
         config: Arc::new(config),
+        site: None,
     })
 }
 
@@ -98,19 +134,23 @@ pub fn router(state: AppState) -> Router {
         provide_context::<SharedBackend>(backend.clone());
         security_headers::provide_nonce();
     };
+    let site = state.site.clone();
     Router::new()
         .route("/healthz", get(healthz::healthz))
         .route("/livez", get(healthz::livez))
         .route("/readyz", get(healthz::readyz))
         .route("/.well-known/jwks.json", get(jwks::jwks))
+        .route(discovery::PATH, get(discovery::metadata))
         .leptos_routes_with_context(&state, routes, provide_context_for_request, move || {
             app::shell(options.clone())
         })
-        // The 404 page carries the hydration script too, so it needs the header's nonce.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(security_headers::provide_nonce, app::shell))
+        .fallback(
+            move |uri: axum::http::Uri,
+                  state: axum::extract::State<AppState>,
+                  request: axum::extract::Request| {
+                files_or_not_found(site.clone(), uri, state, request)
+            },
+        )
         // Inner to outer: the body limit backs up the guard for bodies without a length.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             guards::MAX_BODY_BYTES,
@@ -120,6 +160,32 @@ pub fn router(state: AppState) -> Router {
         .layer(headers)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The site's files from memory or disk, else the app's 404 page. That page carries the
+/// hydration script too, so it needs the header's nonce.
+async fn files_or_not_found(
+    site: Option<Arc<EmbeddedSite>>,
+    uri: axum::http::Uri,
+    state: axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let from_disk = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        security_headers::provide_nonce,
+        app::shell,
+    );
+    let Some(site) = site else {
+        return from_disk(uri, state, request).await;
+    };
+    if let Some(response) = site.respond(request.method(), uri.path(), request.headers()) {
+        return response;
+    }
+    // Nothing from disk: a binary serving its own files must not serve the working directory.
+    let not_found = leptos_axum::render_app_to_stream_with_context(
+        security_headers::provide_nonce,
+        move || app::shell(state.0.leptos_options.clone()),
+    );
+    not_found(request).await
 }
 
 /// Spawns the revocation feed, key reloads, revocation pruning and rate-limit housekeeping.

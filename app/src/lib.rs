@@ -8,7 +8,7 @@ pub mod pages;
 pub mod platform;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path,
@@ -16,6 +16,9 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // In the document, not the app: its address follows the build (`/pkg/<build id>/` when the
+    // binary serves its own files), which only the server knows.
+    let stylesheet = format!("/{}/{}.css", options.site_pkg_dir, options.output_name);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -24,6 +27,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.ico" sizes="32x32" />
+                <link rel="stylesheet" id="leptos" href=stylesheet />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -40,7 +44,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::provide_auth();
     view! {
-        <Stylesheet id="leptos" href="/pkg/latchkey.css" />
         <Title text="latchkey" />
         <Router>
             <components::FocusOnNavigate />

@@ -10,6 +10,7 @@ use super::domain::{Email, NewPassword, RevokeReason, Role, UserId};
 use super::dpop::Proof;
 use super::error::AuthError;
 use super::service::{AuthService, Issued, Liveness, Principal};
+use super::settings::Registration;
 use contract::EventKind;
 
 impl AuthService {
@@ -20,6 +21,9 @@ impl AuthService {
         password: &str,
         client: &ClientInfo,
     ) -> Result<Issued, AuthError> {
+        if self.settings.registration == Registration::Closed {
+            return Err(AuthError::RegistrationClosed);
+        }
         let email = Email::parse(email)?;
         let password = NewPassword::parse(password, for_account(&email))?;
         let proof = self.sign_in_proof(client)?;
@@ -41,6 +45,10 @@ impl AuthService {
             .await?;
         tx.commit().await?;
         Ok(issued)
+    }
+
+    pub fn registration_open(&self) -> bool {
+        self.settings.registration == Registration::Open
     }
 
     /// Unknown email and wrong password take the same path through argon2 and end in the same

@@ -12,6 +12,8 @@ pub enum AuthError {
     InvalidInput(&'static str),
     #[error("An account with this email already exists. Sign in instead.")]
     EmailTaken,
+    #[error("This service does not take new accounts. Ask an administrator for one.")]
+    RegistrationClosed,
     #[error("The email or password is incorrect.")]
     InvalidCredentials,
     #[error("The current password is incorrect.")]

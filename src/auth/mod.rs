@@ -32,4 +32,4 @@ pub use contract::EventKind;
 pub use device::ClientInfo;
 pub use error::AuthError;
 pub use service::{AuthService, Issued, Principal};
-pub use settings::{AuthSettings, NewNetworkPolicy};
+pub use settings::{AuthSettings, NewNetworkPolicy, Registration};

@@ -17,7 +17,8 @@ use super::whereabouts::addresses_dto;
 /// Ended sessions stay listed for this long.
 const ENDED_WINDOW_SECS: i64 = 30 * 24 * 3600;
 const ENDED_LIMIT: i64 = 20;
-const EVENTS_LIMIT: i64 = 100;
+/// The most events one page holds.
+pub const EVENTS_PAGE_MAX: i64 = 100;
 
 impl AuthService {
     #[tracing::instrument(skip_all)]
@@ -129,9 +130,19 @@ impl AuthService {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn events(&self, user_id: &UserId) -> Result<Vec<EventDto>, AuthError> {
-        let rows = store::events::for_user(&self.db.pool, user_id, EVENTS_LIMIT).await?;
-        Ok(rows.into_iter().map(event_dto).collect())
+    /// A page of the account's security events, newest first, and how many there are.
+    pub async fn events(
+        &self,
+        user_id: &UserId,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<EventDto>, i64), AuthError> {
+        let (offset, limit) = (offset.max(0), limit.clamp(1, EVENTS_PAGE_MAX));
+        let (rows, total) = tokio::try_join!(
+            store::events::for_user(&self.db.pool, user_id, offset, limit),
+            store::events::count_for_user(&self.db.pool, user_id),
+        )?;
+        Ok((rows.into_iter().map(event_dto).collect(), total))
     }
 }
 

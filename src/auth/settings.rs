@@ -25,6 +25,30 @@ pub struct AuthSettings {
     /// Refuse sign-ins without a DPoP proof, so every session is bound to a device key.
     pub require_dpop: bool,
     pub new_network: NewNetworkPolicy,
+    pub registration: Registration,
+}
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registration {
+    /// Anyone, from the register page.
+    #[default]
+    Open,
+    /// Only administrators (the CLI and `LATCHKEY_ADMIN_EMAIL`); the register page says so and
+    /// the endpoint answers 403 `registration_closed` before reading the email, so it tells
+    /// nobody which addresses have accounts.
+    Closed,
+}
+
+impl std::str::FromStr for Registration {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "open" => Ok(Self::Open),
+            "closed" => Ok(Self::Closed),
+            _ => Err(()),
+        }
+    }
 }
 
 /// What a refresh from a network the session has not used before does.

@@ -52,6 +52,10 @@ impl EngineBackend {
 
 #[async_trait::async_trait]
 impl AuthBackend for EngineBackend {
+    fn registration_open(&self) -> bool {
+        self.auth.registration_open()
+    }
+
     async fn register(
         &self,
         req: &Parts,
@@ -144,11 +148,15 @@ impl AuthBackend for EngineBackend {
         Ok(())
     }
 
-    async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError> {
+    async fn events(
+        &self,
+        req: &Parts,
+        offset: i64,
+        limit: i64,
+    ) -> Result<EventsResponse, ApiError> {
         let who = self.caller(req).await?;
-        Ok(EventsResponse {
-            events: self.auth.events(&who.user_id).await?,
-        })
+        let (events, total) = self.auth.events(&who.user_id, offset, limit).await?;
+        Ok(EventsResponse { events, total })
     }
 
     async fn admin_users(

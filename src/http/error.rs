@@ -64,6 +64,7 @@ impl From<AuthError> for ApiError {
             AuthError::WeakPassword(_) => ErrorCode::InvalidPassword,
             AuthError::InvalidInput(_) => ErrorCode::InvalidInput,
             AuthError::EmailTaken => ErrorCode::EmailTaken,
+            AuthError::RegistrationClosed => ErrorCode::RegistrationClosed,
             AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,
             AuthError::WrongCurrentPassword => ErrorCode::InvalidCurrentPassword,
             AuthError::AccountDisabled => ErrorCode::AccountDisabled,

@@ -3,6 +3,7 @@
 
 pub mod backend;
 pub mod connections;
+pub mod discovery;
 pub mod error;
 pub mod guards;
 pub mod healthz;
@@ -10,3 +11,4 @@ pub mod jwks;
 pub mod rate_limit;
 pub mod request_meta;
 pub mod security_headers;
+pub mod site;

@@ -65,19 +65,21 @@ pub async fn insert<'c>(ex: impl Executor<'c, Database = Any>, e: &EventRow) -> 
     .map(|_| ())
 }
 
-/// Newest first; ids are UUIDv7 so they break ties in creation order.
+/// One page, newest first; ids are UUIDv7 so they break ties in creation order.
 pub async fn for_user<'c>(
     ex: impl Executor<'c, Database = Any>,
     user_id: &UserId,
+    offset: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<EventRow>> {
     let rows = sqlx::query(
         "SELECT id, user_id, kind, at, ip, device, session_id, reason, role, actor_id
          FROM security_events
-         WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+         WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(user_id)
     .bind(limit)
+    .bind(offset)
     .fetch_all(ex)
     .await?;
     let mut events = Vec::with_capacity(rows.len());
@@ -85,4 +87,14 @@ pub async fn for_user<'c>(
         events.extend(EventRow::decode(row)?);
     }
     Ok(events)
+}
+
+pub async fn count_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &UserId,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(ex)
+        .await
 }

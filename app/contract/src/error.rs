@@ -30,6 +30,8 @@ pub enum ErrorCode {
     /// The refresh came from a network the session had not used, and policy refuses that.
     NewNetworkRefused,
     Forbidden,
+    /// This server does not take new accounts (`LATCHKEY_REGISTRATION=closed`).
+    RegistrationClosed,
     NotFound,
     PayloadTooLarge,
     /// The request body did not arrive within the server's body timeout.
@@ -55,7 +57,7 @@ impl ErrorCode {
             | TokenExpired | SessionRevoked | SessionExpired | RefreshReused
             | InvalidRefreshToken | ProofInvalid | ProofRequired | DeviceChanged
             | NewNetworkRefused => 401,
-            Forbidden => 403,
+            Forbidden | RegistrationClosed => 403,
             NotFound => 404,
             EmailTaken => 409,
             RequestTimeout => 408,
@@ -91,6 +93,7 @@ mod tests {
     fn codes_map_to_statuses() {
         assert_eq!(ErrorCode::InvalidCredentials.status(), 401);
         assert_eq!(ErrorCode::Forbidden.status(), 403);
+        assert_eq!(ErrorCode::RegistrationClosed.status(), 403);
         assert_eq!(ErrorCode::RateLimited.status(), 429);
         assert_eq!(ErrorCode::UnsupportedMediaType.status(), 415);
         assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);

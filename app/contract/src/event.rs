@@ -49,4 +49,6 @@ pub struct EventDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsResponse {
     pub events: Vec<EventDto>,
+    /// Every event of the account, for paging.
+    pub total: i64,
 }

@@ -14,4 +14,6 @@ pub use event::{EventDto, EventKind, EventsResponse};
 pub use session::{
     EndedSessionDto, RevokeReason, RevokedCount, SessionAddressDto, SessionDto, SessionsResponse,
 };
-pub use user::{AdminUserDto, AdminUsersResponse, AuthResponse, Done, Role, UserDto};
+pub use user::{
+    AdminUserDto, AdminUsersResponse, AuthResponse, Done, RegistrationStatus, Role, UserDto,
+};

@@ -24,6 +24,12 @@ impl UserDto {
     }
 }
 
+/// Whether this server takes new accounts, so the register page can say so before anyone types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationStatus {
+    pub open: bool,
+}
+
 /// The answer to register, login and refresh. The refresh token travels only in the cookie.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthResponse {

@@ -22,7 +22,19 @@ pub async fn change_password(
     .await
 }
 
+/// Without `offset` and `limit`, the newest page of 50.
 #[server(prefix = "/api", endpoint = "account/events", input = Json, client = AuthClient)]
-pub async fn security_events() -> Result<EventsResponse, ApiError> {
-    transport::run(|backend, req| async move { backend.events(&req).await }).await
+pub async fn security_events(
+    offset: Option<i64>,
+    limit: Option<i64>,
+) -> Result<EventsResponse, ApiError> {
+    transport::run(|backend, req| async move {
+        backend
+            .events(&req, offset.unwrap_or(0), limit.unwrap_or(EVENTS_PAGE))
+            .await
+    })
+    .await
 }
+
+/// How many events the activity page shows at a time.
+pub const EVENTS_PAGE: i64 = 50;

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 
 use super::client::AuthClient;
-use super::dto::{AuthResponse, Done};
+use super::dto::{AuthResponse, Done, RegistrationStatus};
 use super::error::ApiError;
 #[cfg(feature = "ssr")]
 use super::transport;
@@ -13,6 +13,16 @@ pub async fn register(email: String, password: String) -> Result<AuthResponse, A
         let issued = backend.register(&req, email, password).await?;
         transport::set_refresh_cookie(&issued).await?;
         Ok(issued.body)
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "auth/registration", input = Json, client = AuthClient)]
+pub async fn registration() -> Result<RegistrationStatus, ApiError> {
+    transport::run(|backend, _req| async move {
+        Ok(RegistrationStatus {
+            open: backend.registration_open(),
+        })
     })
     .await
 }

@@ -30,6 +30,8 @@ impl std::fmt::Debug for IssuedSession {
 /// IP and user agent from it under its own policy (trusted proxies, rate limits).
 #[async_trait::async_trait]
 pub trait AuthBackend: Send + Sync + 'static {
+    /// Whether anyone may create an account here (`LATCHKEY_REGISTRATION`).
+    fn registration_open(&self) -> bool;
     async fn register(
         &self,
         req: &Parts,
@@ -61,7 +63,13 @@ pub trait AuthBackend: Send + Sync + 'static {
         new_password: String,
         revoke_other_sessions: bool,
     ) -> Result<(), ApiError>;
-    async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError>;
+    /// A page of the caller's security events, newest first.
+    async fn events(
+        &self,
+        req: &Parts,
+        offset: i64,
+        limit: i64,
+    ) -> Result<EventsResponse, ApiError>;
 
     async fn admin_users(
         &self,

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 
 use crate::auth::{use_auth, AuthStatus};
@@ -19,21 +20,22 @@ pub fn Nav() -> impl IntoView {
     };
     view! {
         <header class="nav">
-            <a class="brand" href="/">"latchkey"</a>
+            <a class="brand" href="/" aria-label="latchkey, home">"latchkey"</a>
             <nav aria-label="Main">
                 {move || match auth.status.get() {
                     AuthStatus::SignedIn(user) => view! {
-                        <a href="/sessions">"Devices"</a>
-                        <a href="/activity">"Activity"</a>
-                        <a href="/account">"Account"</a>
-                        {user.is_admin().then(|| view! { <a href="/admin">"Admin"</a> })}
+                        // `A` marks the link to the page on screen with `aria-current="page"`.
+                        <A href="/sessions">"Devices"</A>
+                        <A href="/activity">"Activity"</A>
+                        <A href="/account">"Account"</A>
+                        {user.is_admin().then(|| view! { <A href="/admin">"Admin"</A> })}
                         <span class="who" data-testid="signed-in-as">{user.email.clone()}</span>
                         <button class="button secondary small" on:click=sign_out.clone()>"Sign out"</button>
                     }
                     .into_any(),
                     AuthStatus::Checking => view! { <span class="who muted">"…"</span> }.into_any(),
                     AuthStatus::SignedOut(_) => view! {
-                        <a href="/login">"Sign in"</a>
+                        <A href="/login">"Sign in"</A>
                         <a class="button small" href="/register">"Create account"</a>
                     }
                     .into_any(),

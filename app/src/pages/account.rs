@@ -1,6 +1,7 @@
 use contract::password;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api;
 use crate::auth::use_auth;
@@ -8,7 +9,7 @@ use crate::components::{use_hydrated, PasswordMeter, RequireAuth};
 
 #[component]
 pub fn Account() -> impl IntoView {
-    view! { <RequireAuth><AccountPage /></RequireAuth> }
+    view! { <Title text="Account · latchkey" /><RequireAuth><AccountPage /></RequireAuth> }
 }
 
 /// What the password form asks the server for.

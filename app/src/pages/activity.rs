@@ -1,16 +1,18 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use contract::{EventDto, EventKind, Role};
 
+use crate::api;
 use crate::auth::{ended_reason_text, use_auth};
-use crate::components::{RelativeTime, RequireAuth};
+use crate::components::{Pager, RelativeTime, RequireAuth};
 
 #[component]
 pub fn Activity() -> impl IntoView {
-    view! { <RequireAuth><ActivityPage /></RequireAuth> }
+    view! { <Title text="Security activity · latchkey" /><RequireAuth><ActivityPage /></RequireAuth> }
 }
 
-fn describe(event: &EventDto) -> String {
+pub(super) fn describe(event: &EventDto) -> String {
     let by = if event.by_admin {
         " by an administrator"
     } else {
@@ -56,14 +58,26 @@ fn describe(event: &EventDto) -> String {
 #[component]
 fn ActivityPage() -> impl IntoView {
     let auth = use_auth();
-    let events =
-        LocalResource::new(move || async move { auth.call(crate::api::security_events).await });
+    let offset = RwSignal::new(0_i64);
+    let events = LocalResource::new(move || {
+        let at = offset.get();
+        async move {
+            auth.call(|| api::security_events(Some(at), Some(api::EVENTS_PAGE)))
+                .await
+        }
+    });
     view! {
         <section>
             <h1>"Security activity"</h1>
             <Suspense fallback=|| view! { <p class="checking" role="status">"Loading activity…"</p> }>
                 {move || events.get().map(|result| match result {
+                    Ok(list) if list.total == 0 => view! {
+                        <p class="empty" data-testid="events-empty">"Nothing has happened on this account yet. Sign-ins, password changes and ended sessions will be listed here."</p>
+                    }.into_any(),
                     Ok(list) => view! {
+                        {(list.total > api::EVENTS_PAGE).then(|| view! {
+                            <Pager offset total=list.total page_size=api::EVENTS_PAGE />
+                        })}
                         <ol class="events" data-testid="events">
                             {list.events.into_iter().map(|e| view! {
                                 <li data-kind=e.kind.as_str()>

@@ -1,6 +1,7 @@
 use contract::password;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::{self, ApiError, ErrorCode};
@@ -24,12 +25,29 @@ enum SignOut {
 
 #[component]
 pub fn SignIn() -> impl IntoView {
-    view! { <CredentialsForm mode=Mode::SignIn /> }
+    view! { <Title text="Sign in · latchkey" /><CredentialsForm mode=Mode::SignIn /> }
 }
 
+/// The form, unless this server takes no new accounts; the server refuses them either way.
 #[component]
 pub fn Register() -> impl IntoView {
-    view! { <CredentialsForm mode=Mode::Register /> }
+    let status = Resource::new(|| (), |_| api::registration());
+    view! {
+        <Title text="Create your account · latchkey" />
+        <Suspense fallback=|| ()>
+            {move || status.get().map(|status| match status {
+                Ok(api::RegistrationStatus { open: false }) => view! {
+                    <section class="card narrow" data-testid="registration-closed">
+                        <h1>"Create your account"</h1>
+                        <p>"This service does not take new accounts. An administrator creates them; ask yours for one."</p>
+                        <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
+                    </section>
+                }.into_any(),
+                // Unknown (the server could not be asked): offer the form; the server decides.
+                _ => view! { <CredentialsForm mode=Mode::Register /> }.into_any(),
+            })}
+        </Suspense>
+    }
 }
 
 /// The page's own checks: the password rules are the server's (`contract::password`), so a

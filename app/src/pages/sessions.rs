@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, ApiError, ErrorCode, SessionsResponse};
@@ -8,7 +9,7 @@ use crate::platform::confirm;
 
 #[component]
 pub fn Sessions() -> impl IntoView {
-    view! { <RequireAuth><SessionsPage /></RequireAuth> }
+    view! { <Title text="Your devices · latchkey" /><RequireAuth><SessionsPage /></RequireAuth> }
 }
 
 /// Which devices the person asked to sign out on this page.

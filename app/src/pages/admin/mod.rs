@@ -4,21 +4,24 @@ mod user_detail;
 mod user_table;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::api::{self, AdminUserDto};
 use crate::auth::{use_auth, AuthState};
 use crate::components::{count, Pager, RequireAuth};
-use crate::platform::{confirm, focus_element};
+use crate::platform::{after, confirm, focus_element};
 
 use user_detail::UserDetail;
 use user_table::UserTable;
 
 /// Users per page of the list.
 const PAGE: i64 = 20;
+/// The search waits for typing to pause this long, so a word is one query, not one per letter.
+const SEARCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 #[component]
 pub fn Admin() -> impl IntoView {
-    view! { <RequireAuth admin=true><AdminPage /></RequireAuth> }
+    view! { <Title text="Users · Admin · latchkey" /><RequireAuth admin=true><AdminPage /></RequireAuth> }
 }
 
 /// What an administrator can do to one user.
@@ -82,8 +85,22 @@ impl AdminChange {
 #[component]
 fn AdminPage() -> impl IntoView {
     let auth = use_auth();
-    let query = RwSignal::new(String::new());
+    // What is in the box, and what was searched: the second follows the first once typing pauses.
     let offset = RwSignal::new(0i64);
+    let typed = RwSignal::new(String::new());
+    let query = RwSignal::new(String::new());
+    let keystrokes = StoredValue::new(0u64);
+    let on_search_input = move |ev: leptos::ev::Event| {
+        typed.set(event_target_value(&ev));
+        keystrokes.update_value(|n| *n += 1);
+        let this = keystrokes.get_value();
+        after(SEARCH_PAUSE, move || {
+            if keystrokes.try_get_value() == Some(this) {
+                offset.set(0);
+                query.set(typed.get_untracked());
+            }
+        });
+    };
     let selected = RwSignal::new(None::<AdminUserDto>);
     // The row whose details were open last, marked in the list when the person comes back.
     let last_opened = RwSignal::new(None::<String>);
@@ -138,9 +155,17 @@ fn AdminPage() -> impl IntoView {
             <div class="user-list" hidden=move || selected.get().is_some()>
             <label for="user-search">"Search users by email"</label>
             <input id="user-search" type="search" placeholder="name@example.com"
-                prop:value=query on:input=move |ev| { offset.set(0); query.set(event_target_value(&ev)); } />
+                prop:value=typed on:input=on_search_input />
             <Suspense fallback=|| view! { <p class="checking" role="status">"Loading users…"</p> }>
                 {move || users.get().map(|result| match result {
+                    Ok(page) if page.total == 0 => view! {
+                        <p class="empty" data-testid="users-empty">{
+                            match query.get_untracked() {
+                                q if q.is_empty() => "There are no accounts yet.".to_owned(),
+                                q => format!("No account's email contains “{q}”."),
+                            }
+                        }</p>
+                    }.into_any(),
                     Ok(page) => view! {
                         <UserTable users=page.users last_opened on_open=open />
                         <Pager offset total=page.total page_size=PAGE />

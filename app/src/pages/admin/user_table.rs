@@ -14,7 +14,7 @@ pub fn UserTable(
     view! {
         <div class="table-wrap">
             <table class="users" data-testid="users">
-                <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sessions"</th><th>"Created"</th><th></th></tr></thead>
+                <thead><tr><th>"Email"</th><th>"Role"</th><th>"Status"</th><th>"Sessions"</th><th>"Created"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
                 <tbody>
                     {users.into_iter().map(|u| {
                         let pick = u.clone();
