@@ -311,7 +311,7 @@ mod tests {
         site.respond(&Method::GET, path, &map)
     }
 
-    fn header<'a>(response: &'a Response, name: http::HeaderName) -> Option<&'a str> {
+    fn header(response: &Response, name: http::HeaderName) -> Option<&str> {
         response.headers().get(name).and_then(|v| v.to_str().ok())
     }
 
