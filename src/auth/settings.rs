@@ -25,6 +25,13 @@ pub struct AuthSettings {
     /// Refuse sign-ins without a DPoP proof, so every session is bound to a device key.
     pub require_dpop: bool,
     pub new_network: NewNetworkPolicy,
+    /// A rotated refresh token replayed this long after its rotation still ends the session as
+    /// stolen; after it, the sweep deletes the token and a replay is just an unknown token.
+    pub reuse_detection_secs: i64,
+    /// Ended sessions (with their tokens and addresses) are deleted this long after they ended.
+    pub ended_retention_secs: i64,
+    /// Security events are deleted this long after they happened.
+    pub event_retention_secs: i64,
 }
 
 /// What a refresh from a network the session has not used before does.

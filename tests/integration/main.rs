@@ -22,6 +22,7 @@ mod migrations;
 mod multi_instance;
 mod password_races;
 mod password_rules;
+mod retention;
 mod revocation_feed;
 mod revocation_races;
 mod rotation;
