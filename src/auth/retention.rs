@@ -50,7 +50,11 @@ pub struct SweepReport {
 
 impl SweepReport {
     pub fn rows(&self) -> u64 {
-        self.sessions + self.refresh_tokens + self.session_addresses + self.events + self.dpop_proofs
+        self.sessions
+            + self.refresh_tokens
+            + self.session_addresses
+            + self.events
+            + self.dpop_proofs
     }
 }
 

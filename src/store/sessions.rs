@@ -84,7 +84,10 @@ pub fn ended_before(cutoff: &str) -> String {
 
 /// Retention: the query behind `ended_before_batch`, public so a test can check its plan.
 pub fn ended_before_batch_sql() -> String {
-    format!("SELECT id FROM sessions WHERE {} LIMIT $2", ended_before("$1"))
+    format!(
+        "SELECT id FROM sessions WHERE {} LIMIT $2",
+        ended_before("$1")
+    )
 }
 
 /// Retention: up to `limit` sessions that ended before `cutoff`.

@@ -21,13 +21,11 @@ async fn count_for_session(app: &TestApp, table: &str, session: &str) -> i64 {
     } else {
         "session_id"
     };
-    sqlx::query_scalar(&format!(
-        "SELECT COUNT(*) FROM {table} WHERE {column} = $1"
-    ))
-    .bind(session)
-    .fetch_one(app.pool())
-    .await
-    .unwrap()
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
+        .bind(session)
+        .fetch_one(app.pool())
+        .await
+        .unwrap()
 }
 
 async fn sweep(app: &TestApp) -> SweepReport {
@@ -166,7 +164,10 @@ both_engines!(
                 "sweep {i}: {after:?}"
             );
             assert!(after.events <= limits.events, "sweep {i}: {after:?}");
-            assert!(after.dpop_proofs <= limits.dpop_proofs, "sweep {i}: {after:?}");
+            assert!(
+                after.dpop_proofs <= limits.dpop_proofs,
+                "sweep {i}: {after:?}"
+            );
         }
         // Flat, not merely slow: the second half of the run ends no higher than the first.
         let half = after_sweeps.len() / 2;
@@ -181,7 +182,10 @@ both_engines!(
             peak(&after_sweeps[half..]) <= peak(&after_sweeps[..half]),
             "{after_sweeps:?}"
         );
-        assert!(limits.refresh_tokens * 50 < rotations, "the bound is far below the rotations");
+        assert!(
+            limits.refresh_tokens * 50 < rotations,
+            "the bound is far below the rotations"
+        );
         assert!(deleted.events > 0 && deleted.dpop_proofs > 0, "{deleted:?}");
 
         // The three long-lived sessions are still alive after all those sweeps.
@@ -294,7 +298,10 @@ both_engines!(
 
         let report = sweep(&app).await;
         assert_eq!(report.sessions, 2, "{report:?}");
-        assert!(sweep(&app).await.rows() == 0, "a second sweep finds nothing");
+        assert!(
+            sweep(&app).await.rows() == 0,
+            "a second sweep finds nothing"
+        );
 
         for gone in [&old_logout, &old_expired] {
             let id = session_id(gone);
@@ -303,7 +310,10 @@ both_engines!(
             }
         }
         for kept in [&live, &recent_logout] {
-            assert_eq!(count_for_session(&app, "sessions", &session_id(kept)).await, 1);
+            assert_eq!(
+                count_for_session(&app, "sessions", &session_id(kept)).await,
+                1
+            );
         }
 
         // The live session's token still refreshes, after this sweep and the next ones.
@@ -326,7 +336,10 @@ both_engines!(
         assert!(
             events.iter().all(|e| e.at > start + DAY),
             "{:?}",
-            events.iter().map(|e| (e.kind, e.at - start)).collect::<Vec<_>>()
+            events
+                .iter()
+                .map(|e| (e.kind, e.at - start))
+                .collect::<Vec<_>>()
         );
         let recent = session_id(&recent_logout);
         let kinds: Vec<String> = events
@@ -502,7 +515,10 @@ both_engines!(
         app.clock.advance(603);
         assert_eq!(sweep(&app).await.sessions, 0);
         // A restart rebuilds the revocation list from the ended sessions still stored.
-        let restarted = app.restart_with(&[("LATCHKEY_ACCESS_TTL", "600")]).await.unwrap();
+        let restarted = app
+            .restart_with(&[("LATCHKEY_ACCESS_TTL", "600")])
+            .await
+            .unwrap();
         let refused = restarted.list_sessions(&alice.access).await;
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
         app.clock.advance(60);
