@@ -60,6 +60,12 @@ pub struct Config {
     pub header_timeout: Duration,
     /// Time to send a whole `/api` request body.
     pub body_timeout: Duration,
+    /// How long after its rotation a replayed refresh token still ends the session.
+    pub reuse_detection: Duration,
+    /// How long ended sessions are kept (the sessions page shows why they ended).
+    pub ended_retention: Duration,
+    /// How long security events are kept.
+    pub event_retention: Duration,
 }
 
 mod variables;
@@ -67,6 +73,8 @@ pub use variables::{help, Variable, READ_ELSEWHERE, VARIABLES};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/latchkey.db";
 pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
+/// Ten years: retention is for bounding storage, not for turning it off.
+const MAX_RETENTION_SECS: u64 = 315_360_000;
 
 /// Durations are validated to fit well inside `i64` seconds; saturate rather than wrap anyway.
 fn secs(duration: Duration) -> i64 {
@@ -156,6 +164,9 @@ impl Config {
             require_dpop: self.require_dpop,
             new_network: self.new_network_policy,
             registration: self.registration,
+            reuse_detection_secs: secs(self.reuse_detection),
+            ended_retention_secs: secs(self.ended_retention),
+            event_retention_secs: secs(self.event_retention),
         }
     }
 
@@ -233,6 +244,39 @@ impl Config {
                 message: "must be longer than LATCHKEY_ACCESS_TTL".into(),
             });
         }
+
+        // By default a rotated token stays detectable for as long as an idle session lives.
+        let reuse_detection = env.seconds(
+            "LATCHKEY_REUSE_DETECTION",
+            refresh_idle_ttl.max(refresh_grace).as_secs(),
+            1..=31_536_000,
+        )?;
+        if reuse_detection < refresh_grace {
+            return Err(ConfigError {
+                variable: "LATCHKEY_REUSE_DETECTION",
+                message: "must not be shorter than LATCHKEY_REFRESH_GRACE: the immediate parent \
+                          token must stay known while it may be answered with its successor"
+                    .into(),
+            });
+        }
+        let ended_retention = env.seconds(
+            "LATCHKEY_ENDED_RETENTION",
+            2_592_000,
+            60..=MAX_RETENTION_SECS,
+        )?;
+        if ended_retention <= access_ttl {
+            return Err(ConfigError {
+                variable: "LATCHKEY_ENDED_RETENTION",
+                message: "must be longer than LATCHKEY_ACCESS_TTL: an ended session's access \
+                          tokens are refused after a restart because its row is still there"
+                    .into(),
+            });
+        }
+        let event_retention = env.seconds(
+            "LATCHKEY_EVENT_RETENTION",
+            7_776_000,
+            60..=MAX_RETENTION_SECS,
+        )?;
 
         let defaults = Argon2Params::default();
         let argon2 = Argon2Params {
@@ -318,6 +362,9 @@ impl Config {
             max_connections_per_client,
             header_timeout,
             body_timeout,
+            reuse_detection,
+            ended_retention,
+            event_retention,
         })
     }
 }
@@ -457,6 +504,9 @@ mod tests {
         assert_eq!(c.header_timeout, Duration::from_secs(10));
         assert_eq!(c.body_timeout, Duration::from_secs(10));
         assert_eq!(c.registration, Registration::Open);
+        assert_eq!(c.reuse_detection, Duration::from_secs(604_800));
+        assert_eq!(c.ended_retention, Duration::from_secs(2_592_000));
+        assert_eq!(c.event_retention, Duration::from_secs(7_776_000));
         assert!(c.admin.is_none());
         match c.key_encryption {
             KeyEncryptionSource::BesideDatabase(path) => {
@@ -515,6 +565,14 @@ mod tests {
             ("LATCHKEY_PUBLIC_ORIGIN", "https://auth.example.com/login"),
             ("DATABASE_URL", "mysql://x"),
             ("LATCHKEY_ADMIN_EMAIL", "a@b.c"),
+            ("LATCHKEY_REUSE_DETECTION", "0"),
+            ("LATCHKEY_REUSE_DETECTION", "9"),
+            ("LATCHKEY_REUSE_DETECTION", "a week"),
+            ("LATCHKEY_ENDED_RETENTION", "59"),
+            ("LATCHKEY_ENDED_RETENTION", "600"),
+            ("LATCHKEY_ENDED_RETENTION", "315360001"),
+            ("LATCHKEY_EVENT_RETENTION", "0"),
+            ("LATCHKEY_EVENT_RETENTION", "-1"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(&format!("{name}={value} accepted"));
@@ -579,6 +637,36 @@ mod tests {
                 "{url}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn reuse_detection_follows_the_idle_ttl_and_never_undercuts_the_grace() {
+        let c = config(&[("LATCHKEY_REFRESH_IDLE_TTL", "3600")]).unwrap();
+        assert_eq!(c.reuse_detection, Duration::from_secs(3600));
+        let c = config(&[
+            ("LATCHKEY_REFRESH_IDLE_TTL", "30"),
+            ("LATCHKEY_REFRESH_GRACE", "60"),
+        ])
+        .unwrap();
+        assert_eq!(c.reuse_detection, Duration::from_secs(60));
+        let c = config(&[("LATCHKEY_REUSE_DETECTION", "10")]).unwrap();
+        assert_eq!(c.auth_settings().reuse_detection_secs, 10);
+    }
+
+    #[test]
+    fn ended_retention_outlasts_the_access_tokens() {
+        let c = config(&[
+            ("LATCHKEY_ACCESS_TTL", "60"),
+            ("LATCHKEY_ENDED_RETENTION", "61"),
+        ])
+        .unwrap();
+        assert_eq!(c.auth_settings().ended_retention_secs, 61);
+        let err = config(&[
+            ("LATCHKEY_ACCESS_TTL", "60"),
+            ("LATCHKEY_ENDED_RETENTION", "60"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "LATCHKEY_ENDED_RETENTION");
     }
 
     #[test]

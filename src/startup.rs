@@ -188,10 +188,12 @@ async fn files_or_not_found(
     not_found(request).await
 }
 
-/// Spawns the revocation feed, key reloads, revocation pruning and rate-limit housekeeping.
+/// Spawns the revocation feed, key reloads, revocation pruning, the retention sweep and
+/// rate-limit housekeeping.
 pub fn spawn_background(state: &AppState) {
     state.auth.spawn_revocation_feed();
     state.auth.spawn_maintenance();
+    state.auth.spawn_retention();
     let backend = Arc::downgrade(&state.backend);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));

@@ -13,6 +13,7 @@ pub mod key_encryption;
 pub mod keys;
 pub mod passwords;
 pub mod refresh_tokens;
+pub mod retention;
 pub mod revocation_feed;
 pub mod revocations;
 pub mod settings;

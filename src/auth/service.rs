@@ -124,7 +124,8 @@ impl AuthService {
         Ok(Arc::new(service))
     }
 
-    /// Reloads keys, forgets expired revocations; run every minute.
+    /// Reloads keys, clears stale sealed successors, forgets expired revocations; run every
+    /// minute. Deleting rows is the retention sweep's job (`spawn_retention`).
     pub fn spawn_maintenance(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
         let service = Arc::downgrade(self);
         tokio::spawn(async move {
@@ -141,9 +142,6 @@ impl AuthService {
                 }
                 if let Err(err) = service.clear_stale_successors(now).await {
                     tracing::warn!(error = %err, "clearing sealed refresh successors failed");
-                }
-                if let Err(err) = store::dpop_proofs::forget_expired(&service.db.pool, now).await {
-                    tracing::warn!(error = %err, "forgetting expired DPoP proof ids failed");
                 }
                 service.revocations.prune(now);
                 service.throttle.forget_idle();

@@ -26,6 +26,13 @@ pub struct AuthSettings {
     pub require_dpop: bool,
     pub new_network: NewNetworkPolicy,
     pub registration: Registration,
+    /// A rotated refresh token replayed this long after its rotation still ends the session as
+    /// stolen; after it, the sweep deletes the token and a replay is just an unknown token.
+    pub reuse_detection_secs: i64,
+    /// Ended sessions (with their tokens and addresses) are deleted this long after they ended.
+    pub ended_retention_secs: i64,
+    /// Security events are deleted this long after they happened.
+    pub event_retention_secs: i64,
 }
 
 /// Who may create an account.

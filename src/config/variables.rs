@@ -138,6 +138,21 @@ pub const VARIABLES: &[Variable] = &[
         "open",
         "open, or closed: only admins create accounts",
     ),
+    var(
+        "LATCHKEY_REUSE_DETECTION",
+        "<LATCHKEY_REFRESH_IDLE_TTL>",
+        "seconds a rotated refresh token is kept so that its replay still ends the session",
+    ),
+    var(
+        "LATCHKEY_ENDED_RETENTION",
+        "2592000",
+        "seconds ended sessions (with their tokens) are kept before the sweep deletes them",
+    ),
+    var(
+        "LATCHKEY_EVENT_RETENTION",
+        "7776000",
+        "seconds security events are kept",
+    ),
 ];
 
 /// Read outside `Config`: before it (logging) or by Leptos (where the site's files are).

@@ -1,7 +1,9 @@
 //! The database pool. One sqlx `AnyPool` serves both engines, so every query is written once;
 //! SQL that differs lives only in the per-engine migration folders.
 
+mod sweep_lock;
 mod unavailable;
+pub use sweep_lock::{SweepLock, SWEEP_LOCK_KEY};
 pub use unavailable::Unavailable;
 
 use std::path::Path;
@@ -27,6 +29,8 @@ pub struct Db {
     url: Arc<str>,
     /// SQLite's writers take turns here, in order, before they take a connection.
     writers: Arc<tokio::sync::Mutex<()>>,
+    /// Taken by the retention sweep (`try_sweep_lock`).
+    sweeper: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A write transaction; on SQLite it also holds this process's writer turn until it ends.
@@ -279,6 +283,7 @@ impl Db {
             dialect,
             url: url.into(),
             writers: Arc::default(),
+            sweeper: Arc::default(),
         })
     }
 

@@ -21,13 +21,19 @@ pub async fn remember<'c>(
     Ok(done.rows_affected() == 1)
 }
 
-/// Maintenance: forgets ids whose proofs would be refused as stale anyway.
+/// Retention: the statement behind `forget_expired`, public so a test can check its plan.
+pub const FORGET_EXPIRED: &str = "DELETE FROM dpop_proofs WHERE (jkt, jti) IN (
+    SELECT jkt, jti FROM dpop_proofs WHERE expires_at < $1 LIMIT $2)";
+
+/// Retention: forgets up to `limit` ids whose proofs would be refused as stale anyway.
 pub async fn forget_expired<'c>(
     ex: impl Executor<'c, Database = Any>,
     now: i64,
+    limit: i64,
 ) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM dpop_proofs WHERE expires_at < $1")
+    sqlx::query(FORGET_EXPIRED)
         .bind(now)
+        .bind(limit)
         .execute(ex)
         .await
         .map(|done| done.rows_affected())

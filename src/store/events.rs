@@ -98,3 +98,21 @@ pub async fn count_for_user<'c>(
         .fetch_one(ex)
         .await
 }
+
+/// Retention: the statement behind `delete_before`, public so a test can check its plan.
+pub const DELETE_BEFORE: &str = "DELETE FROM security_events WHERE id IN (
+    SELECT id FROM security_events WHERE at < $1 LIMIT $2)";
+
+/// Retention: deletes up to `limit` events that happened before `before`.
+pub async fn delete_before<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query(DELETE_BEFORE)
+        .bind(before)
+        .bind(limit)
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}

@@ -13,3 +13,21 @@ pub mod sessions;
 pub mod users;
 
 pub use ids::{EventId, SessionId, TokenId, UserId};
+
+/// `$first, $first+1, …` for `count` bound values: an `IN (…)` list of ids. Retention batches
+/// bind at most a few hundred, far below either database's parameter limit.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(super::placeholders(2, 3), "$2, $3, $4");
+        assert_eq!(super::placeholders(1, 1), "$1");
+    }
+}

@@ -1,6 +1,8 @@
 use sqlx::{Any, Executor};
 
 use super::ids::{SessionId, TokenId};
+use super::placeholders;
+use super::sessions::ended_before;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
@@ -143,4 +145,51 @@ pub async fn successor_unused<'c>(
     .fetch_one(ex)
     .await?;
     Ok(n > 0)
+}
+
+/// Retention: the statement behind `delete_rotated_before`, public so a test can check its plan.
+/// `used_at IS NOT NULL` keeps every session's live token out, whatever the cutoff.
+pub const DELETE_ROTATED_BEFORE: &str = "DELETE FROM refresh_tokens WHERE id IN (
+    SELECT id FROM refresh_tokens WHERE used_at IS NOT NULL AND used_at < $1 LIMIT $2)";
+
+/// Retention: deletes up to `limit` tokens rotated before `used_before`. A deleted token is
+/// unknown from then on: presented again it is refused as invalid, no longer detected as reuse.
+pub async fn delete_rotated_before<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    used_before: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query(DELETE_ROTATED_BEFORE)
+        .bind(used_before)
+        .bind(limit)
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}
+
+/// Retention: deletes up to `limit` tokens of those of `sessions` that ended before `cutoff`
+/// (checked again here, so a live session's tokens can never go this way). Explicit rather than
+/// left to `ON DELETE CASCADE` so each batch's work stays bounded (see `session_addresses`).
+pub async fn delete_for_ended_sessions<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    sessions: &[SessionId],
+    cutoff: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    if sessions.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "DELETE FROM refresh_tokens WHERE id IN (
+             SELECT id FROM refresh_tokens WHERE session_id IN (
+                 SELECT id FROM sessions WHERE id IN ({}) AND ({}))
+             LIMIT $1)",
+        placeholders(3, sessions.len()),
+        ended_before("$2")
+    );
+    let mut query = sqlx::query(&sql).bind(limit).bind(cutoff);
+    for id in sessions {
+        query = query.bind(id);
+    }
+    query.execute(ex).await.map(|done| done.rows_affected())
 }

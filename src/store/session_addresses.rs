@@ -3,6 +3,8 @@
 use sqlx::{Any, Executor};
 
 use super::ids::{SessionId, UserId};
+use super::placeholders;
+use super::sessions::ended_before;
 
 /// Addresses kept per session; older ones give way to newer.
 pub const MAX_PER_SESSION: i64 = 16;
@@ -90,4 +92,32 @@ pub async fn trim<'c>(
     .execute(ex)
     .await
     .map(|_| ())
+}
+
+/// Retention: deletes up to `limit` address rows of those of `sessions` that ended before
+/// `cutoff`.
+/// Explicit rather than left to `ON DELETE CASCADE`, which on SQLite holds only on connections
+/// with `PRAGMA foreign_keys` on, and would make one session delete an unbounded amount of work.
+pub async fn delete_for_ended_sessions<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    sessions: &[SessionId],
+    cutoff: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    if sessions.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "DELETE FROM session_addresses WHERE (session_id, ip) IN (
+             SELECT session_id, ip FROM session_addresses WHERE session_id IN (
+                 SELECT id FROM sessions WHERE id IN ({}) AND ({}))
+             LIMIT $1)",
+        placeholders(3, sessions.len()),
+        ended_before("$2")
+    );
+    let mut query = sqlx::query(&sql).bind(limit).bind(cutoff);
+    for id in sessions {
+        query = query.bind(id);
+    }
+    query.execute(ex).await.map(|done| done.rows_affected())
 }

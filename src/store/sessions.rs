@@ -4,6 +4,7 @@ use sqlx::{Any, Executor, FromRow, Row};
 
 use super::decode::optional_enum;
 use super::ids::{SessionId, UserId};
+use super::placeholders;
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
@@ -68,6 +69,61 @@ pub fn live(table: &str, now: &str) -> String {
         "{prefix}revoked_at IS NULL AND {prefix}idle_expires_at > {now} \
          AND {prefix}absolute_expires_at > {now}"
     )
+}
+
+/// Sessions that ended before the bound parameter `cutoff`: revoked before it, or idle- or
+/// absolute-expired before it (what `SessionRow::expires_at` takes the earlier of). Once true
+/// it stays true: a revoked session is never un-revoked and `touch` extends only live ones. Each
+/// term of the OR has its own index (migrations 0001 and 0006).
+pub fn ended_before(cutoff: &str) -> String {
+    format!(
+        "(revoked_at IS NOT NULL AND revoked_at < {cutoff}) \
+         OR idle_expires_at < {cutoff} OR absolute_expires_at < {cutoff}"
+    )
+}
+
+/// Retention: the query behind `ended_before_batch`, public so a test can check its plan.
+pub fn ended_before_batch_sql() -> String {
+    format!(
+        "SELECT id FROM sessions WHERE {} LIMIT $2",
+        ended_before("$1")
+    )
+}
+
+/// Retention: up to `limit` sessions that ended before `cutoff`.
+pub async fn ended_before_batch<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    cutoff: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<SessionId>> {
+    sqlx::query_scalar(&ended_before_batch_sql())
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(ex)
+        .await
+}
+
+/// Retention: deletes those of `ids` that ended before `cutoff` (checked again here, so a
+/// caller's mistake can never delete a live session). Their tokens and addresses go first
+/// (`refresh_tokens::delete_for_ended_sessions`, `session_addresses::…`).
+pub async fn delete_ended<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    ids: &[SessionId],
+    cutoff: i64,
+) -> sqlx::Result<u64> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "DELETE FROM sessions WHERE id IN ({}) AND ({})",
+        placeholders(2, ids.len()),
+        ended_before("$1")
+    );
+    let mut query = sqlx::query(&sql).bind(cutoff);
+    for id in ids {
+        query = query.bind(id);
+    }
+    query.execute(ex).await.map(|done| done.rows_affected())
 }
 
 const COLUMNS: &str =

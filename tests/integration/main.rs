@@ -26,6 +26,7 @@ mod offline_verifier;
 mod password_races;
 mod password_rules;
 mod registration;
+mod retention;
 mod revocation_feed;
 mod revocation_races;
 mod rotation;

@@ -144,3 +144,115 @@ async fn old_sessions_stay_unbound_on_sqlite() {
 async fn old_sessions_stay_unbound_on_postgres() {
     sessions_after_device_binding(Dialect::Postgres).await;
 }
+
+/// The retention indexes go onto a database full of rows written before them, and the first
+/// sweep clears the backlog of what is past retention while the live session stays.
+async fn backlog_after_retention(engine: Dialect) {
+    use latchkey::auth::clock::{Clock, ManualClock};
+    let Some(db) = test_db(engine).await else {
+        return;
+    };
+    let clock = ManualClock::default();
+    let now = clock.now();
+    let old = migrate_up_to(&db.url, engine, 5).await;
+    old.execute(
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at)
+         VALUES ('u1', 'old@example.com', 'x', 'user', 1, 1)",
+    )
+    .await
+    .unwrap();
+    for (id, idle_expires_at, revoked_at) in [
+        ("ended", 1_000, Some(500_i64)),
+        ("expired", 1_000, None),
+        ("live", now + 1_000, None),
+    ] {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, created_at, last_active_at, idle_expires_at,
+                                   absolute_expires_at, user_agent, device, ip, revoked_at)
+             VALUES ($1, 'u1', 10, 20, $2, $3, 'Firefox', 'Firefox', '198.51.100.4', $4)",
+        )
+        .bind(id)
+        .bind(idle_expires_at)
+        .bind(now + 2_000)
+        .bind(revoked_at)
+        .execute(&old)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO session_addresses (session_id, ip, first_seen_at, last_seen_at)
+             VALUES ($1, '198.51.100.4', 20, 20)",
+        )
+        .bind(id)
+        .execute(&old)
+        .await
+        .unwrap();
+        // A token rotated long ago, and the session's current one.
+        for (token, used_at) in [("rotated", Some(20_i64)), ("current", None)] {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, used_at)
+                 VALUES ($1, $2, $3, 10, $4)",
+            )
+            .bind(format!("{id}-{token}"))
+            .bind(id)
+            .bind(format!("{id}-{token}").into_bytes())
+            .bind(used_at)
+            .execute(&old)
+            .await
+            .unwrap();
+        }
+    }
+    for (id, at) in [("old-event", 30_i64), ("new-event", now - 60)] {
+        sqlx::query(
+            "INSERT INTO security_events (id, user_id, kind, at) VALUES ($1, 'u1', 'login_succeeded', $2)",
+        )
+        .bind(id)
+        .bind(at)
+        .execute(&old)
+        .await
+        .unwrap();
+    }
+    old.close().await;
+
+    let upgraded = latchkey::db::Db::connect(&db.url).await.expect("upgrade");
+    let settings = test_config(&db, &[]).auth_settings();
+    let auth =
+        latchkey::auth::AuthService::start(upgraded.clone(), settings, std::sync::Arc::new(clock))
+            .await
+            .unwrap();
+    let report = auth.sweep(now).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            report.sessions,
+            report.refresh_tokens,
+            report.session_addresses,
+            report.events
+        ),
+        (2, 5, 2, 1),
+        "{report:?}"
+    );
+    let ids = |table: &'static str, column: &'static str| {
+        let pool = upgraded.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(&format!(
+                "SELECT {column} FROM {table} ORDER BY {column}"
+            ))
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(ids("sessions", "id").await, ["live"]);
+    assert_eq!(ids("refresh_tokens", "id").await, ["live-current"]);
+    assert_eq!(ids("session_addresses", "session_id").await, ["live"]);
+    assert_eq!(ids("security_events", "id").await, ["new-event"]);
+}
+
+#[tokio::test]
+async fn a_backlog_is_swept_after_the_retention_migration_on_sqlite() {
+    backlog_after_retention(Dialect::Sqlite).await;
+}
+
+#[tokio::test]
+async fn a_backlog_is_swept_after_the_retention_migration_on_postgres() {
+    backlog_after_retention(Dialect::Postgres).await;
+}
