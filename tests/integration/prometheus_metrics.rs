@@ -11,6 +11,9 @@ use serde_json::json;
 use crate::process::{command, Server};
 use crate::support::*;
 
+/// A counter, its labels, and by how much it must have moved.
+type Moved<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
+
 /// One scrape: each series (`name{label="value",…}`, labels sorted) and its value.
 struct Scrape(BTreeMap<String, f64>);
 
@@ -169,7 +172,7 @@ async fn counters_and_histograms_move_with_what_happens() {
     let moved = |name: &str, labels: &[(&str, &str)]| {
         after.value(name, labels) - before.value(name, labels)
     };
-    let expected: &[(&str, &[(&str, &str)], f64)] = &[
+    let expected: &[Moved] = &[
         ("latchkey_logins_total", &[("outcome", "success")], 1.0),
         (
             "latchkey_logins_total",
