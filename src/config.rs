@@ -14,6 +14,7 @@ pub use crate::auth::key_encryption::{decode_key_encryption_key, KeyEncryptionSo
 pub use crate::auth::passwords::Argon2Params;
 use crate::auth::{AuthSettings, NewNetworkPolicy, Registration};
 use crate::http::connections::ConnectionLimits;
+pub use crate::telemetry::LogFormat;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
@@ -66,6 +67,9 @@ pub struct Config {
     pub ended_retention: Duration,
     /// How long security events are kept.
     pub event_retention: Duration,
+    pub log_format: LogFormat,
+    /// Where `GET /metrics` is served; `None`: no metrics.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 mod variables;
@@ -182,6 +186,11 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The log format alone: logging starts before the rest of the configuration is read.
+    pub fn log_format_from_env() -> Result<LogFormat, ConfigError> {
+        log_format(&Env(&|name| std::env::var(name).ok()))
     }
 
     /// Reads every variable through `lookup`, so tests can pass a map instead of the process env.
@@ -314,6 +323,8 @@ impl Config {
             env.number("LATCHKEY_MAX_CONNECTIONS_PER_CLIENT", 256, 1..=1_000_000)?;
         let header_timeout = env.seconds("LATCHKEY_HEADER_TIMEOUT", 10, 1..=600)?;
         let body_timeout = env.seconds("LATCHKEY_BODY_TIMEOUT", 10, 1..=600)?;
+        let log_format = log_format(&env)?;
+        let metrics_addr = metrics_addr(&env, site_addr)?;
 
         let admin = match (
             env.string("LATCHKEY_ADMIN_EMAIL"),
@@ -365,8 +376,37 @@ impl Config {
             reuse_detection,
             ended_retention,
             event_retention,
+            log_format,
+            metrics_addr,
         })
     }
+}
+
+fn log_format(env: &Env<'_>) -> Result<LogFormat, ConfigError> {
+    env.parse("LATCHKEY_LOG_FORMAT", "text", "text or json")
+}
+
+/// Metrics get a listener of their own, which the public port must not double as: they tell
+/// anyone who reads them how many sign-ins fail and how busy the server is.
+fn metrics_addr(env: &Env<'_>, site_addr: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    const NAME: &str = "LATCHKEY_METRICS_ADDR";
+    let Some(raw) = env.string(NAME) else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = raw.parse().map_err(|_| ConfigError {
+        variable: NAME,
+        message: format!("expected an address and port like 127.0.0.1:9100, got {raw:?}"),
+    })?;
+    if addr.port() != 0 && addr.port() == site_addr.port() {
+        return Err(ConfigError {
+            variable: NAME,
+            message: format!(
+                "must use another port than LEPTOS_SITE_ADDR ({site_addr}): metrics are never \
+                 served on the public port"
+            ),
+        });
+    }
+    Ok(Some(addr))
 }
 
 /// The refresh cookie is always `Secure`; browsers honour that over plain http only on loopback,
@@ -508,6 +548,8 @@ mod tests {
         assert_eq!(c.ended_retention, Duration::from_secs(2_592_000));
         assert_eq!(c.event_retention, Duration::from_secs(7_776_000));
         assert!(c.admin.is_none());
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.metrics_addr, None);
         match c.key_encryption {
             KeyEncryptionSource::BesideDatabase(path) => {
                 assert_eq!(path, PathBuf::from("data/latchkey.db.key"))
@@ -529,9 +571,13 @@ mod tests {
             ("LATCHKEY_PUBLIC_ORIGIN", "https://auth.example.com/"),
             ("LATCHKEY_ADMIN_EMAIL", "root@example.com"),
             ("LATCHKEY_ADMIN_PASSWORD", "correct horse"),
+            ("LATCHKEY_LOG_FORMAT", "json"),
+            ("LATCHKEY_METRICS_ADDR", "127.0.0.1:9100"),
         ])
         .unwrap();
         assert_eq!(c.access_ttl, Duration::from_secs(30));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
         assert_eq!(
             c.trusted_proxies
                 .iter()
@@ -573,6 +619,10 @@ mod tests {
             ("LATCHKEY_ENDED_RETENTION", "315360001"),
             ("LATCHKEY_EVENT_RETENTION", "0"),
             ("LATCHKEY_EVENT_RETENTION", "-1"),
+            ("LATCHKEY_LOG_FORMAT", "xml"),
+            ("LATCHKEY_METRICS_ADDR", "9100"),
+            ("LATCHKEY_METRICS_ADDR", "localhost:9100"),
+            ("LATCHKEY_METRICS_ADDR", "127.0.0.1:3000"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)]).expect_err(&format!("{name}={value} accepted"));

@@ -61,7 +61,13 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> std::process::ExitCode {
-    telemetry::init();
+    match Config::log_format_from_env() {
+        Ok(format) => telemetry::init(format),
+        Err(err) => {
+            eprintln!("latchkey: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
     let cli = match parse_arguments() {
         Ok(cli) => cli,
         Err(err) => err.exit(),
@@ -96,9 +102,18 @@ async fn serve() -> anyhow::Result<()> {
     let options = startup::leptos_options(&config, site.as_deref())?;
     let addr = config.site_addr;
     let _single_server = latchkey::db::claim_single_server(&config.database_url)?;
+    // Before anything is recorded; bound before the database is touched, so a taken port
+    // stops start-up at once.
+    let metrics = match config.metrics_addr {
+        Some(addr) => Some(startup::MetricsListener::bind(addr).await?),
+        None => None,
+    };
     let mut state = startup::build_state(config, options).await?;
     state.site = site;
     startup::spawn_background(&state);
+    if let Some(metrics) = metrics {
+        metrics.spawn(&state)?;
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     let limits = state.config.connection_limits();

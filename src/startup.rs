@@ -1,7 +1,10 @@
 //! Builds the application: state, router, and the serve loop with graceful shutdown.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use anyhow::Context as _;
 use app::api::backend::SharedBackend;
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -9,18 +12,20 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
 use crate::auth::clock::{Clock, SystemClock};
 use crate::auth::{AdminCreation, AuthService};
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::access_log::{self, AccessLog};
 use crate::http::backend::EngineBackend;
 use crate::http::connections::{self, ConnectionLimits};
 use crate::http::guards::{self, ApiPolicy};
 use crate::http::security_headers::{self, SecurityHeaders};
 use crate::http::site::{self, EmbeddedSite};
-use crate::http::{discovery, healthz, jwks};
+use crate::http::{discovery, healthz, jwks, metrics_endpoint};
 
 /// Handlers take only the part they need (`State<Db>`, `State<Arc<AuthService>>`).
 #[derive(Clone, FromRef)]
@@ -130,6 +135,12 @@ pub fn router(state: AppState) -> Router {
         Arc::new(SecurityHeaders::new(&state.config, &state.leptos_options)),
         security_headers::set_headers,
     );
+    let access_log = axum::middleware::from_fn_with_state(
+        Arc::new(AccessLog {
+            trusted_proxies: state.config.trusted_proxies.clone(),
+        }),
+        access_log::log_request,
+    );
     let provide_context_for_request = move || {
         provide_context::<SharedBackend>(backend.clone());
         security_headers::provide_nonce();
@@ -158,7 +169,9 @@ pub fn router(state: AppState) -> Router {
         .layer(api_guard)
         .layer(tower_cookies::CookieManagerLayer::new())
         .layer(headers)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Outermost, so its line has the status every other layer settled on. It replaces
+        // tower-http's TraceLayer, whose span carried the whole URI, query string included.
+        .layer(access_log)
         .with_state(state)
 }
 
@@ -186,6 +199,59 @@ async fn files_or_not_found(
         move || app::shell(state.0.leptos_options.clone()),
     );
     not_found(request).await
+}
+
+/// The metrics listener: bound, and the recorder installed, before the state is built, so a
+/// taken port stops start-up at once and nothing recorded during start-up is lost.
+pub struct MetricsListener {
+    listener: TcpListener,
+    handle: PrometheusHandle,
+}
+
+/// Prometheus scrapes from one or two addresses; this is plenty, and bounds what a stray
+/// client can hold.
+const METRICS_CONNECTIONS: usize = 64;
+/// How often histograms are folded into their buckets between scrapes.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+impl MetricsListener {
+    pub async fn bind(addr: SocketAddr) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("LATCHKEY_METRICS_ADDR: could not listen on {addr}"))?;
+        let handle = crate::telemetry::metrics::install()?;
+        Ok(Self { listener, handle })
+    }
+
+    /// Serves `GET /metrics` until the process ends.
+    pub fn spawn(self, state: &AppState) -> anyhow::Result<()> {
+        tracing::info!(
+            "serving metrics at http://{}/metrics",
+            self.listener.local_addr()?
+        );
+        let limits = ConnectionLimits {
+            max_connections: METRICS_CONNECTIONS,
+            max_per_client: METRICS_CONNECTIONS,
+            header_timeout: state.config.header_timeout,
+            trusted_proxies: Vec::new(),
+        };
+        let upkeep = self.handle.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(METRICS_UPKEEP);
+            loop {
+                tick.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
+        let router = metrics_endpoint::router(self.handle, state.db.clone());
+        tokio::spawn(connections::serve(
+            self.listener,
+            router,
+            limits,
+            std::future::pending(),
+        ));
+        Ok(())
+    }
 }
 
 /// Spawns the revocation feed, key reloads, revocation pruning, the retention sweep and

@@ -4,7 +4,9 @@ use secrecy::ExposeSecret;
 
 use crate::store;
 use crate::store::users::UserRow;
+use crate::telemetry::metrics::{self, LoginOutcome, RateLimit};
 
+use super::audit;
 use super::device::ClientInfo;
 use super::domain::{Email, NewPassword, RevokeReason, Role, UserId};
 use super::dpop::Proof;
@@ -41,7 +43,7 @@ impl AuthService {
             .session(&issued.session_id)
             .ip(&client.ip)
             .device(&client.device_label())
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(issued)
@@ -60,7 +62,19 @@ impl AuthService {
         password: &str,
         client: &ClientInfo,
     ) -> Result<Issued, AuthError> {
+        let result = self.sign_in(email, password, client).await;
+        metrics::count_login(login_outcome(&result));
+        result
+    }
+
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<Issued, AuthError> {
         if password.chars().count() > contract::password::MAX_CHARS {
+            audit::log_failed_login_without_account(&client.ip, &client.device_label());
             return Err(AuthError::InvalidCredentials);
         }
         // Checked before the password: a bad proof costs no argon2.
@@ -70,6 +84,7 @@ impl AuthService {
         let account = email.as_ref().map_or("", Email::as_str).to_owned();
         if let Some(retry_after) = self.throttle.retry_after(&account) {
             if !self.seen_before(email.as_ref(), client).await? {
+                metrics::count_rate_limited(RateLimit::Account);
                 return Err(AuthError::RateLimited { retry_after });
             }
         }
@@ -113,19 +128,17 @@ impl AuthService {
         let user = match user {
             Some(user) if verification.matches => user,
             user => {
-                if let Some(user) = &user {
-                    // Off the response path: waiting for (or failing on) this write only for
-                    // existing accounts would tell them apart from unknown emails.
-                    let event = self
+                match &user {
+                    // The row is written off the response path: waiting for (or failing on)
+                    // it only for existing accounts would tell them apart from unknown emails.
+                    Some(user) => self
                         .event(&user.id, EventKind::LoginFailed, now)
                         .ip(&client.ip)
-                        .device(&client.device_label());
-                    let pool = self.db.pool.clone();
-                    tokio::spawn(async move {
-                        if let Err(err) = event.save(&pool).await {
-                            tracing::warn!(error = %err, "could not record a failed login");
-                        }
-                    });
+                        .device(&client.device_label())
+                        .log_now_save_later(&self.db.pool),
+                    None => {
+                        audit::log_failed_login_without_account(&client.ip, &client.device_label())
+                    }
                 }
                 return Err(AuthError::InvalidCredentials.into());
             }
@@ -166,7 +179,7 @@ impl AuthService {
             .session(&issued.session_id)
             .ip(&client.ip)
             .device(&client.device_label())
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(issued)
@@ -248,7 +261,7 @@ impl AuthService {
             }
             self.event(&user.id, EventKind::PasswordChanged, now)
                 .session(&who.session_id)
-                .save(&mut *tx)
+                .save(&mut tx)
                 .await?;
             let ended = if revoke_other_sessions {
                 self.revoke_all(
@@ -304,7 +317,7 @@ impl AuthService {
         }
         self.event(&user.id, EventKind::Registered, now)
             .role(Role::Admin)
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         tx.commit().await?;
         Ok(AdminCreation::Created { id: user.id })
@@ -324,7 +337,7 @@ impl AuthService {
         store::users::set_role(&mut *tx, &user.id, Role::Admin, now).await?;
         self.event(&user.id, EventKind::RoleChanged, now)
             .role(Role::Admin)
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         let ended = self
             .revoke_all(
@@ -360,7 +373,7 @@ impl AuthService {
             .ok_or(AuthError::NotFound)?;
         store::users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
         self.event(&user.id, EventKind::PasswordReset, now)
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         let ended = self
             .revoke_all(
@@ -396,6 +409,18 @@ fn new_user(email: &Email, password_hash: String, role: Role, now: i64) -> UserR
         role,
         disabled_at: None,
         created_at: now,
+    }
+}
+
+fn login_outcome(result: &Result<Issued, AuthError>) -> LoginOutcome {
+    match result {
+        Ok(_) => LoginOutcome::Success,
+        Err(AuthError::InvalidCredentials) => LoginOutcome::InvalidCredentials,
+        Err(AuthError::AccountDisabled) => LoginOutcome::AccountDisabled,
+        Err(AuthError::RateLimited { .. }) => LoginOutcome::Throttled,
+        Err(AuthError::ProofInvalid(_) | AuthError::ProofRequired) => LoginOutcome::ProofRefused,
+        Err(AuthError::Busy { .. }) => LoginOutcome::Busy,
+        Err(_) => LoginOutcome::Error,
     }
 }
 

@@ -130,7 +130,7 @@ impl AuthService {
         };
         self.event(user_id, kind, now)
             .by(Some(&who.user_id))
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         let ended = if disabled {
             self.revoke_all(

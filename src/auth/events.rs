@@ -1,15 +1,18 @@
-//! Security events, kept per user and shown on their activity page.
+//! Security events, kept per user and shown on their activity page, and logged for operators
+//! (`super::audit`).
 
 use contract::{EventDto, EventKind, RevokeReason, Role};
-use sqlx::{Any, Executor};
+use sqlx::AnyPool;
 
+use crate::db::WriteTx;
 use crate::store;
 use crate::store::events::EventRow;
 use crate::store::{EventId, SessionId, UserId};
 
+use super::audit;
 use super::service::AuthService;
 
-/// An event being described; `save` writes it with the caller's executor (often its transaction).
+/// An event being described; `save` writes it in the caller's transaction.
 pub struct NewEvent(EventRow);
 
 impl NewEvent {
@@ -46,8 +49,31 @@ impl NewEvent {
         self
     }
 
-    pub async fn save<'c>(self, ex: impl Executor<'c, Database = Any>) -> sqlx::Result<()> {
-        store::events::insert(ex, &self.0).await
+    /// Writes the event in `tx`; its audit line follows once `tx` commits.
+    pub async fn save(self, tx: &mut WriteTx) -> sqlx::Result<()> {
+        store::events::insert(&mut **tx, &self.0).await?;
+        let event = self.0;
+        tx.after_commit(move || audit::log_event(&event));
+        Ok(())
+    }
+
+    /// Writes the event on its own (it commits by itself), then its audit line.
+    pub async fn save_alone(self, pool: &AnyPool) -> sqlx::Result<()> {
+        store::events::insert(pool, &self.0).await?;
+        audit::log_event(&self.0);
+        Ok(())
+    }
+
+    /// For an event that must not hold up the answer: the audit line now, the row after.
+    /// A failed sign-in is logged whether or not its row is ever written.
+    pub fn log_now_save_later(self, pool: &AnyPool) {
+        audit::log_event(&self.0);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            if let Err(err) = store::events::insert(&pool, &self.0).await {
+                tracing::warn!(error = %err, event_id = %self.0.id, "could not store a security event");
+            }
+        });
     }
 }
 

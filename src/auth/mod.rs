@@ -22,6 +22,7 @@ pub mod throttle;
 mod accounts;
 mod admin;
 mod argon2_memory;
+mod audit;
 mod events;
 mod rotation;
 mod service;

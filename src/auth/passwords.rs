@@ -12,6 +12,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 
+use crate::telemetry::metrics;
+
 use super::argon2_memory::ScratchPool;
 use super::error::AuthError;
 
@@ -120,10 +122,12 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, AuthError> {
+        let queued = std::time::Instant::now();
         let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => self.wait_for_permit().await?,
         };
+        metrics::argon2_queue_wait(queued.elapsed());
         // A thread of its own at background priority, holding the permit until the hash is
         // done (even if the request is cancelled), so at most one hash per core runs.
         let (done, result) = tokio::sync::oneshot::channel();

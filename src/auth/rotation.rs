@@ -8,6 +8,7 @@
 use crate::store;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
+use crate::telemetry::metrics::{self, RefreshOutcome};
 
 use super::binding::{consumer_fingerprint, same_consumer, CheckedProof, Possession};
 use super::device::ClientInfo;
@@ -24,6 +25,19 @@ pub const MAX_GRACE_REPLAYS: i64 = 10;
 impl AuthService {
     #[tracing::instrument(skip_all, fields(ip = %client.ip))]
     pub async fn refresh(
+        &self,
+        presented: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<Issued, AuthError> {
+        let result = self.rotate(presented, client).await;
+        // Successes are counted where they commit: only there is rotation told from replay.
+        if let Err(err) = &result {
+            metrics::count_refresh(refusal_outcome(err));
+        }
+        result
+    }
+
+    async fn rotate(
         &self,
         presented: Option<&str>,
         client: &ClientInfo,
@@ -112,6 +126,7 @@ impl AuthService {
             return Err(AuthError::SessionRevoked { reason });
         }
         tx.commit().await?;
+        metrics::count_refresh(RefreshOutcome::Rotated);
         session.idle_expires_at = idle_expires_at;
         self.issue(&user, &session, successor, now)
     }
@@ -195,9 +210,10 @@ impl AuthService {
             .session(&session.id)
             .device(&client.device_label())
             .ip(&client.ip)
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         tx.commit().await?;
+        metrics::count_refresh(RefreshOutcome::GraceReplay);
         self.issue(&user, &session, successor, now)
     }
 
@@ -257,7 +273,7 @@ impl AuthService {
             .session(&session.id)
             .device(&client.device_label())
             .ip(&client.ip)
-            .save(&mut *tx)
+            .save(&mut tx)
             .await?;
         self.commit_revoking(tx, std::slice::from_ref(&session.id), now)
             .await?;
@@ -328,6 +344,24 @@ enum Theft {
     Reused,
     /// A bound session's cookie came with another key's proof.
     OtherKey,
+}
+
+fn refusal_outcome(err: &AuthError) -> RefreshOutcome {
+    match err {
+        AuthError::RefreshReused => RefreshOutcome::Reused,
+        AuthError::SessionRevoked {
+            reason: Some(RevokeReason::UsedFromAnotherDevice),
+        } => RefreshOutcome::OtherDevice,
+        AuthError::SessionRevoked { .. } => RefreshOutcome::Revoked,
+        AuthError::SessionExpired => RefreshOutcome::Expired,
+        AuthError::AccountDisabled => RefreshOutcome::AccountDisabled,
+        AuthError::InvalidRefreshToken => RefreshOutcome::Invalid,
+        AuthError::DeviceChanged
+        | AuthError::NewNetworkRefused
+        | AuthError::ProofInvalid(_)
+        | AuthError::ProofRequired => RefreshOutcome::Refused,
+        _ => RefreshOutcome::Error,
+    }
 }
 
 fn revoked_error(reason: Option<RevokeReason>) -> AuthError {

@@ -11,6 +11,7 @@ use crate::store;
 use crate::store::revocation_notices::Notice;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
+use crate::telemetry::metrics;
 
 use super::access_tokens::{AccessClaims, AccessTokens, Subject};
 use super::clock::Clock;
@@ -325,8 +326,9 @@ impl AuthService {
                 .ip(&session.ip)
                 .reason(reason)
                 .by(by)
-                .save(&mut **tx)
+                .save(tx)
                 .await?;
+            tx.after_commit(move || metrics::count_revocations(reason, 1));
         }
         Ok(revoked)
     }
@@ -352,9 +354,11 @@ impl AuthService {
                 .session(id)
                 .reason(reason)
                 .by(by)
-                .save(&mut **tx)
+                .save(tx)
                 .await?;
         }
+        let ended = ids.len() as u64;
+        tx.after_commit(move || metrics::count_revocations(reason, ended));
         Ok(ids)
     }
 

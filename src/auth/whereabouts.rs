@@ -45,7 +45,7 @@ impl AuthService {
                 .session(&session.id)
                 .device(&client.device_label())
                 .ip(&client.ip)
-                .save(&mut **tx)
+                .save(tx)
                 .await?;
         }
         store::session_addresses::record(&mut **tx, &session.id, &client.ip, now).await?;
@@ -73,7 +73,7 @@ impl AuthService {
             .session(&session.id)
             .device(&client.device_label())
             .ip(&client.ip)
-            .save(&self.db.pool)
+            .save_alone(&self.db.pool)
             .await;
         match saved {
             Ok(()) => error,

@@ -153,6 +153,15 @@ pub const VARIABLES: &[Variable] = &[
         "7776000",
         "seconds security events are kept",
     ),
+    var(
+        "LATCHKEY_LOG_FORMAT",
+        "text",
+        "text, or json: one object per line",
+    ),
+    unset(
+        "LATCHKEY_METRICS_ADDR",
+        "a second listener serving only GET /metrics (Prometheus), e.g. 127.0.0.1:9100",
+    ),
 ];
 
 /// Read outside `Config`: before it (logging) or by Leptos (where the site's files are).

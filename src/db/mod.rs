@@ -37,6 +37,9 @@ pub struct Db {
 /// Derefs to the connection, like sqlx's `Transaction`, so queries take `&mut *tx`.
 pub struct WriteTx {
     inner: Option<Inner>,
+    /// What may be told only once the writes are durable (audit lines, metrics); run in order
+    /// after a successful commit, dropped unrun on rollback, drop or a failed commit.
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 enum Inner {
@@ -80,12 +83,30 @@ impl SqliteWrite {
 }
 
 impl WriteTx {
+    fn new(inner: Inner) -> Self {
+        Self {
+            inner: Some(inner),
+            after_commit: Vec::new(),
+        }
+    }
+
+    /// Runs `action` if and when this transaction commits.
+    pub fn after_commit(&mut self, action: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(action));
+    }
+
     pub async fn commit(mut self) -> sqlx::Result<()> {
-        match self.inner.take() {
+        let committed = match self.inner.take() {
             Some(Inner::Sqlite(write)) => write.commit().await,
             Some(Inner::Postgres(tx)) => tx.commit().await,
             None => Ok(()),
+        };
+        if committed.is_ok() {
+            for action in std::mem::take(&mut self.after_commit) {
+                action();
+            }
         }
+        committed
     }
 
     pub async fn rollback(mut self) -> sqlx::Result<()> {
@@ -246,13 +267,9 @@ impl Db {
             Dialect::Sqlite => {
                 let turn = self.writers.clone().lock_owned().await;
                 let write = SqliteWrite::begin(&self.pool, turn).await?;
-                Ok(WriteTx {
-                    inner: Some(Inner::Sqlite(write)),
-                })
+                Ok(WriteTx::new(Inner::Sqlite(write)))
             }
-            Dialect::Postgres => Ok(WriteTx {
-                inner: Some(Inner::Postgres(self.pool.begin().await?)),
-            }),
+            Dialect::Postgres => Ok(WriteTx::new(Inner::Postgres(self.pool.begin().await?))),
         }
     }
 

@@ -14,6 +14,7 @@ use ipnet::IpNet;
 use crate::auth::domain::SessionId;
 use crate::auth::{AuthError, AuthService, Issued, Principal};
 use crate::config::Config;
+use crate::telemetry::metrics::RateLimit;
 
 use super::rate_limit::Limiter;
 use super::request_meta::{bearer, client_info, client_ip};
@@ -33,8 +34,8 @@ impl EngineBackend {
             auth,
             trusted_proxies: config.trusted_proxies.clone(),
             public_origin: config.public_origin.clone(),
-            login_limit: Limiter::per_minute(config.rate_login_per_min),
-            refresh_limit: Limiter::per_minute(config.rate_refresh_per_min),
+            login_limit: Limiter::per_minute(RateLimit::Login, config.rate_login_per_min),
+            refresh_limit: Limiter::per_minute(RateLimit::Refresh, config.rate_refresh_per_min),
         }
     }
 

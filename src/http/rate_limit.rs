@@ -11,25 +11,33 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::auth::device::canonical;
 use crate::auth::AuthError;
+use crate::telemetry::metrics::{self, RateLimit};
 
 #[derive(Clone)]
-pub struct Limiter(Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>);
+pub struct Limiter {
+    buckets: Option<Arc<DefaultKeyedRateLimiter<IpAddr>>>,
+    /// Which limit this is, in `latchkey_rate_limited_total{limit}`.
+    name: RateLimit,
+}
 
 impl Limiter {
     /// `per_minute == 0` disables the limit.
-    pub fn per_minute(per_minute: u32) -> Self {
-        Self(
-            NonZeroU32::new(per_minute).map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
-        )
+    pub fn per_minute(name: RateLimit, per_minute: u32) -> Self {
+        Self {
+            buckets: NonZeroU32::new(per_minute)
+                .map(|n| Arc::new(RateLimiter::keyed(Quota::per_minute(n)))),
+            name,
+        }
     }
 
     /// Unparseable addresses (no peer known) share one bucket rather than escaping the limit.
     pub fn check(&self, ip: &str) -> Result<(), AuthError> {
-        let Some(limiter) = &self.0 else {
+        let Some(limiter) = &self.buckets else {
             return Ok(());
         };
         let key = bucket(ip.parse().unwrap_or(IpAddr::from([0, 0, 0, 0])));
         limiter.check_key(&key).map_err(|not_until| {
+            metrics::count_rate_limited(self.name);
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             AuthError::RateLimited {
                 retry_after: wait.as_secs().max(1),
@@ -38,7 +46,7 @@ impl Limiter {
     }
 
     pub fn forget_idle(&self) {
-        if let Some(limiter) = &self.0 {
+        if let Some(limiter) = &self.buckets {
             limiter.retain_recent();
         }
     }
@@ -60,7 +68,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_slash_64_is_one_client() {
-        let limiter = Limiter::per_minute(2);
+        let limiter = Limiter::per_minute(RateLimit::Login, 2);
         assert!(limiter.check("2001:db8:1:2::1").is_ok());
         assert!(limiter.check("2001:db8:1:2::ffff").is_ok());
         assert!(matches!(
@@ -72,7 +80,7 @@ mod tests {
 
     #[test]
     fn ipv4_addresses_are_separate_and_mapped_addresses_are_ipv4() {
-        let limiter = Limiter::per_minute(1);
+        let limiter = Limiter::per_minute(RateLimit::Login, 1);
         assert!(limiter.check("198.51.100.1").is_ok());
         assert!(limiter.check("::ffff:198.51.100.1").is_err());
         assert!(limiter.check("198.51.100.2").is_ok());

@@ -83,10 +83,11 @@ impl Server {
         let log = collect_output(&mut child);
         let deadline = Instant::now() + Duration::from_secs(30);
         let base = loop {
-            let found = log.lock().unwrap().iter().find_map(|line| {
-                let rest = &line[line.find("listening on http://")? + "listening on ".len()..];
-                Some(rest.split_whitespace().next()?.to_owned())
-            });
+            let found = log
+                .lock()
+                .unwrap()
+                .iter()
+                .find_map(|line| url_after(line, "listening on "));
             if let Some(base) = found {
                 break base;
             }
@@ -208,6 +209,80 @@ impl Server {
         self.log.lock().unwrap().join("\n")
     }
 
+    /// `http://host:port/metrics` when the server serves metrics (`LATCHKEY_METRICS_ADDR`).
+    pub fn metrics_url(&self) -> Option<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .find_map(|line| url_after(line, "serving metrics at "))
+    }
+
+    /// The log of a server started with `LATCHKEY_LOG_FORMAT=json`: every line must be a JSON
+    /// object.
+    pub fn json_log(&self) -> Vec<Value> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|line| match serde_json::from_str::<Value>(line) {
+                Ok(object @ Value::Object(_)) => object,
+                _ => panic!("a log line that is not a JSON object: {line}"),
+            })
+            .collect()
+    }
+
+    /// The JSON log's lines at `target` (`latchkey::access`, `latchkey::audit`).
+    pub fn json_lines_at(&self, target: &str) -> Vec<Value> {
+        self.json_log()
+            .into_iter()
+            .filter(|line| line["target"] == target)
+            .collect()
+    }
+
+    /// Waits (up to 5 s) until the log satisfies `done`: lines arrive through reader threads.
+    pub async fn wait_for_log(&self, what: &str, done: impl Fn(&Server) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !done(self) {
+            assert!(
+                Instant::now() < deadline,
+                "{what} not logged in 5 s:\n{}",
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many listening TCP sockets the process holds (Linux: its socket descriptors matched
+    /// against the kernel's table of listening sockets).
+    pub fn listening_sockets(&self) -> usize {
+        let pid = self.child.id();
+        let inodes: std::collections::HashSet<String> =
+            std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .expect("the process's descriptors")
+                .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .filter_map(|target| {
+                    let target = target.to_string_lossy().into_owned();
+                    Some(
+                        target
+                            .strip_prefix("socket:[")?
+                            .strip_suffix(']')?
+                            .to_owned(),
+                    )
+                })
+                .collect();
+        ["/proc/net/tcp", "/proc/net/tcp6"]
+            .iter()
+            .filter_map(|table| std::fs::read_to_string(table).ok())
+            .flat_map(|table| table.lines().skip(1).map(str::to_owned).collect::<Vec<_>>())
+            .filter(|row| {
+                let columns: Vec<&str> = row.split_whitespace().collect();
+                // Column 3 is the state (0A: LISTEN), column 9 the socket's inode.
+                columns.get(3) == Some(&"0A") && columns.get(9).is_some_and(|i| inodes.contains(*i))
+            })
+            .count()
+    }
+
     /// `host:port`, for tests that speak raw TCP.
     pub fn addr(&self) -> std::net::SocketAddr {
         self.base
@@ -215,4 +290,13 @@ impl Server {
             .parse()
             .expect("the server logs a socket address")
     }
+}
+
+/// The URL logged after `words`, in a text line or inside a JSON line's message.
+fn url_after(line: &str, words: &str) -> Option<String> {
+    let start = line.find(&format!("{words}http://"))? + words.len();
+    let url = line[start..]
+        .split(|c: char| c.is_whitespace() || c == '"')
+        .next()?;
+    Some(url.to_owned())
 }
