@@ -6,13 +6,16 @@ use std::sync::Arc;
 use app::api::backend::AuthBackend;
 use app::api::backend::IssuedSession;
 use app::api::{
-    AdminUsersResponse, ApiError, AuthResponse, EventsResponse, RevokedCount, SessionsResponse,
+    AdminUsersResponse, ApiError, AuthResponse, EventsResponse, ResetLinkResponse, RevokedCount,
+    SessionsResponse,
 };
 use http::request::Parts;
 use ipnet::IpNet;
 
 use crate::auth::domain::SessionId;
-use crate::auth::{AuthError, AuthService, Issued, Principal};
+use crate::auth::{
+    AuthError, AuthService, Delivered, HandToIssuer, Issued, Principal, ResetLinkDelivery,
+};
 use crate::config::Config;
 
 use super::rate_limit::Limiter;
@@ -25,6 +28,7 @@ pub struct EngineBackend {
     public_origin: String,
     login_limit: Limiter,
     refresh_limit: Limiter,
+    reset_link_delivery: Arc<dyn ResetLinkDelivery>,
 }
 
 impl EngineBackend {
@@ -35,7 +39,15 @@ impl EngineBackend {
             public_origin: config.public_origin.clone(),
             login_limit: Limiter::per_minute(config.rate_login_per_min),
             refresh_limit: Limiter::per_minute(config.rate_refresh_per_min),
+            reset_link_delivery: Arc::new(HandToIssuer),
         }
+    }
+
+    /// Sends password reset links another way than back to the administrator (an email
+    /// sender, say; README, "Password resets").
+    pub fn with_reset_link_delivery(mut self, delivery: Arc<dyn ResetLinkDelivery>) -> Self {
+        self.reset_link_delivery = delivery;
+        self
     }
 
     pub fn forget_idle_limits(&self) {
@@ -151,6 +163,22 @@ impl AuthBackend for EngineBackend {
         })
     }
 
+    async fn reset_password(
+        &self,
+        req: &Parts,
+        token: String,
+        new_password: String,
+    ) -> Result<(), ApiError> {
+        let client = client_info(req, &self.trusted_proxies, &self.public_origin);
+        // Guessing tokens is hopeless (256 bits), but each try with a valid one costs an
+        // argon2 hash: limit it like a login.
+        self.login_limit.check(&client.ip)?;
+        Ok(self
+            .auth
+            .redeem_reset_link(&token, &new_password, &client)
+            .await?)
+    }
+
     async fn admin_users(
         &self,
         req: &Parts,
@@ -193,6 +221,28 @@ impl AuthBackend for EngineBackend {
             .auth
             .admin_set_disabled(&who, &user_id, disabled)
             .await?)
+    }
+
+    async fn admin_reset_link(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<ResetLinkResponse, ApiError> {
+        let who = self.caller(req).await?;
+        let delivered = self
+            .auth
+            .admin_reset_link(&who, &user_id, self.reset_link_delivery.as_ref())
+            .await?;
+        Ok(match delivered {
+            Delivered::ToIssuer(link) => ResetLinkResponse {
+                link: Some(link.url().to_owned()),
+                expires_at: link.expires_at,
+            },
+            Delivered::ToOwner { expires_at } => ResetLinkResponse {
+                link: None,
+                expires_at,
+            },
+        })
     }
 }
 

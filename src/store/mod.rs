@@ -7,6 +7,7 @@ pub mod events;
 pub mod ids;
 pub mod keys;
 pub mod refresh_tokens;
+pub mod reset_links;
 pub mod revocation_notices;
 pub mod session_addresses;
 pub mod sessions;

@@ -131,6 +131,25 @@ pub async fn set_password_hash<'c>(
         .map(|_| ())
 }
 
+/// Sets the password hash unless the account is disabled (checked in the same statement, so
+/// a disabling that commits first wins); false when it was not set.
+pub async fn set_password_hash_if_enabled<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &UserId,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_role<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &UserId,

@@ -21,6 +21,7 @@ mod keys_at_rest;
 mod migrations;
 mod multi_instance;
 mod password_races;
+mod password_reset;
 mod password_rules;
 mod revocation_feed;
 mod revocation_races;

@@ -26,3 +26,13 @@ pub async fn change_password(
 pub async fn security_events() -> Result<EventsResponse, ApiError> {
     transport::run(|backend, req| async move { backend.events(&req).await }).await
 }
+
+/// The token comes from the link's fragment, read by the page: it travels only in this body.
+#[server(prefix = "/api", endpoint = "account/reset_password", input = Json, client = AuthClient)]
+pub async fn reset_password(token: String, new_password: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.reset_password(&req, token, new_password).await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}

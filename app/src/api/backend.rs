@@ -62,6 +62,13 @@ pub trait AuthBackend: Send + Sync + 'static {
         revoke_other_sessions: bool,
     ) -> Result<(), ApiError>;
     async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError>;
+    /// Sets a new password through a reset link (no sign-in: the link's token is the proof).
+    async fn reset_password(
+        &self,
+        req: &Parts,
+        token: String,
+        new_password: String,
+    ) -> Result<(), ApiError>;
 
     async fn admin_users(
         &self,
@@ -86,6 +93,11 @@ pub trait AuthBackend: Send + Sync + 'static {
         user_id: String,
         disabled: bool,
     ) -> Result<(), ApiError>;
+    async fn admin_reset_link(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<ResetLinkResponse, ApiError>;
 }
 
 /// How the backend reaches server functions: `provide_context(backend)` per request.

@@ -55,7 +55,7 @@ impl SignedOutReason {
                 RevokeReason::IdleExpired => "You were signed out after a long time without use. Sign in again to continue.",
                 RevokeReason::LifetimeExpired => "This session reached its maximum lifetime. Sign in again to continue.",
                 RevokeReason::PromotedToAdmin => "Your account was made an administrator, so every session ended. Sign in again to continue.",
-                RevokeReason::PasswordReset => "Your password was reset by an operator. Sign in with the new password.",
+                RevokeReason::PasswordReset => "Your password was reset, so every session ended. Sign in with the new password.",
                 RevokeReason::SignedOutEverywhere => "You signed out everywhere: every device, this one included. Sign in again to continue.",
                 RevokeReason::UsedFromAnotherDevice => STOLEN_COOKIE,
             },

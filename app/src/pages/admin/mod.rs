@@ -1,5 +1,6 @@
 //! The admin console: find a user, see their devices, sign them out or disable them.
 
+mod reset_link;
 mod user_detail;
 mod user_table;
 

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::api::{AdminUserDto, ApiError, SessionsResponse};
 use crate::components::{EndedList, HeadingLevel, SessionItem};
 
+use super::reset_link::ResetLinkCreator;
 use super::AdminChange;
 
 /// One user's details and actions, shown in place of the list: their devices as the user sees
@@ -29,6 +30,7 @@ pub fn UserDetail(
                     view! { <button class="button secondary" on:click=move |_| on_change.run(AdminChange::SetDisabled(u2.clone(), true))>"Disable account"</button> }.into_any()
                 }}
             </div>
+            <ResetLinkCreator user=user.clone() />
             <Suspense fallback=|| ()>
                 {move || sessions.get().map(|result| match result {
                     Ok(Some(SessionsResponse { sessions, ended })) => view! {
