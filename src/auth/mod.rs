@@ -20,6 +20,7 @@ pub mod revocations;
 pub mod settings;
 pub mod throttle;
 
+mod account_deletion;
 mod accounts;
 mod admin;
 mod argon2_memory;

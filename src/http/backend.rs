@@ -163,6 +163,14 @@ impl AuthBackend for EngineBackend {
         })
     }
 
+    async fn delete_account(&self, req: &Parts, password: String) -> Result<(), ApiError> {
+        let who = self.caller(req).await?;
+        // Guessing the password costs an argon2 verify: limited like a password change.
+        self.login_limit
+            .check(&client_ip(req, &self.trusted_proxies))?;
+        Ok(self.auth.delete_own_account(&who, &password).await?)
+    }
+
     async fn reset_password(
         &self,
         req: &Parts,
@@ -243,6 +251,11 @@ impl AuthBackend for EngineBackend {
                 expires_at,
             },
         })
+    }
+
+    async fn admin_delete_user(&self, req: &Parts, user_id: String) -> Result<(), ApiError> {
+        let who = self.caller(req).await?;
+        Ok(self.auth.admin_delete_user(&who, &user_id).await?)
     }
 }
 

@@ -1,6 +1,7 @@
 //! SQL, written once for both engines through sqlx's `Any` driver (`$n` placeholders work on
 //! SQLite and PostgreSQL alike). Functions take any executor so callers choose pool or transaction.
 
+pub mod account_deletions;
 mod decode;
 pub mod dpop_proofs;
 pub mod events;

@@ -5,6 +5,7 @@ mod process;
 mod support;
 mod throwaway_postgres;
 
+mod account_deletion;
 mod admin;
 mod admin_bootstrap;
 mod auth_flow;

@@ -36,3 +36,14 @@ pub async fn reset_password(token: String, new_password: String) -> Result<Done,
     })
     .await
 }
+
+#[server(prefix = "/api", endpoint = "account/delete", input = Json, client = AuthClient)]
+pub async fn delete_account(password: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.delete_account(&req, password).await?;
+        // The cookie's session no longer exists; the browser need not keep sending it.
+        transport::clear_refresh_cookie().await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}

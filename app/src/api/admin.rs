@@ -45,3 +45,12 @@ pub async fn admin_reset_link(user_id: String) -> Result<ResetLinkResponse, ApiE
     transport::run(|backend, req| async move { backend.admin_reset_link(&req, user_id).await })
         .await
 }
+
+#[server(prefix = "/api", endpoint = "admin/delete_user", input = Json, client = AuthClient)]
+pub async fn admin_delete_user(user_id: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.admin_delete_user(&req, user_id).await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}

@@ -62,6 +62,8 @@ pub trait AuthBackend: Send + Sync + 'static {
         revoke_other_sessions: bool,
     ) -> Result<(), ApiError>;
     async fn events(&self, req: &Parts) -> Result<EventsResponse, ApiError>;
+    /// Deletes the caller's account once the password is confirmed.
+    async fn delete_account(&self, req: &Parts, password: String) -> Result<(), ApiError>;
     /// Sets a new password through a reset link (no sign-in: the link's token is the proof).
     async fn reset_password(
         &self,
@@ -98,6 +100,7 @@ pub trait AuthBackend: Send + Sync + 'static {
         req: &Parts,
         user_id: String,
     ) -> Result<ResetLinkResponse, ApiError>;
+    async fn admin_delete_user(&self, req: &Parts, user_id: String) -> Result<(), ApiError>;
 }
 
 /// How the backend reaches server functions: `provide_context(backend)` per request.

@@ -89,6 +89,11 @@ pub fn on_sign_out_elsewhere(run: impl Fn() + 'static) {
     side::on_sign_out_elsewhere(run)
 }
 
+/// Loads `path` afresh, as if typed into the address bar: every state this tab held is gone.
+pub fn load_page(path: &str) {
+    side::load_page(path)
+}
+
 /// Puts `text` on the clipboard (Clipboard API); false where the browser refused, so the
 /// page can ask the person to copy it themselves.
 pub async fn copy_text(text: &str) -> bool {

@@ -42,6 +42,8 @@ pub fn broadcast_sign_out() {}
 
 pub fn on_sign_out_elsewhere(_run: impl Fn() + 'static) {}
 
+pub fn load_page(_path: &str) {}
+
 pub async fn copy_text(_text: &str) -> bool {
     false
 }

@@ -138,6 +138,12 @@ pub fn on_sign_out_elsewhere(run: impl Fn() + 'static) {
     on_message.forget();
 }
 
+pub fn load_page(path: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+}
+
 pub async fn copy_text(text: &str) -> bool {
     let Some(window) = web_sys::window() else {
         return false;

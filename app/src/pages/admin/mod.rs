@@ -27,6 +27,7 @@ pub fn Admin() -> impl IntoView {
 pub enum AdminChange {
     ForceLogout(AdminUserDto),
     SetDisabled(AdminUserDto, bool),
+    Delete(AdminUserDto),
 }
 
 impl AdminChange {
@@ -39,6 +40,10 @@ impl AdminChange {
                 user.email
             )),
             Self::SetDisabled(_, false) => None,
+            Self::Delete(user) => Some(format!(
+                "Delete {}? Their account, sessions and activity are deleted and every device is signed out. This cannot be undone.",
+                user.email
+            )),
         }
     }
 
@@ -76,6 +81,14 @@ impl AdminChange {
                     Err(e) => e.message,
                 }
             }
+            Self::Delete(user) => match auth.call(|| api::admin_delete_user(user.id.clone())).await
+            {
+                Ok(_) => {
+                    selected.set(None);
+                    format!("{} was deleted.", user.email)
+                }
+                Err(e) => e.message,
+            },
         }
     }
 }

@@ -15,7 +15,8 @@ pub fn UserDetail(
     on_change: Callback<AdminChange>,
     on_back: Callback<()>,
 ) -> impl IntoView {
-    let (u1, u2) = (user.clone(), user.clone());
+    let (u1, u2, u3) = (user.clone(), user.clone(), user.clone());
+    let delete_label = format!("Delete {}", user.email);
     view! {
         <section class="card" data-testid="user-detail">
             <div class="heading-row">
@@ -29,6 +30,7 @@ pub fn UserDetail(
                 } else {
                     view! { <button class="button secondary" on:click=move |_| on_change.run(AdminChange::SetDisabled(u2.clone(), true))>"Disable account"</button> }.into_any()
                 }}
+                <button class="button danger" on:click=move |_| on_change.run(AdminChange::Delete(u3.clone()))>{delete_label}</button>
             </div>
             <ResetLinkCreator user=user.clone() />
             <Suspense fallback=|| ()>
