@@ -205,3 +205,24 @@ both_engines!(
         );
     }
 );
+
+both_engines!(
+    password_guesses_are_limited_like_a_password_change,
+    &[("LATCHKEY_RATE_LOGIN_PER_MIN", "3")],
+    |app: TestApp| async move {
+        // Registering took one of the three attempts this client has per minute.
+        let user = app.register("guessed@example.com").await;
+        for guess in ["first wrong guess", "second wrong guess"] {
+            let wrong = delete_own(&app, &user.access, guess).await;
+            assert_eq!(wrong.code(), "invalid_current_password", "{}", wrong.body);
+        }
+        let limited = delete_own(&app, &user.access, PASSWORD).await;
+        assert_eq!(
+            limited.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            limited.body
+        );
+        assert_eq!(app.list_sessions(&user.access).await.status, StatusCode::OK);
+    }
+);

@@ -338,3 +338,22 @@ fn cli_prints_a_link_and_refuses_an_unknown_email() {
     );
     assert!(unknown.stdout.is_empty());
 }
+
+both_engines!(
+    redemptions_are_limited_per_client_like_sign_ins,
+    &[("LATCHKEY_RATE_LOGIN_PER_MIN", "2")],
+    |app: TestApp| async move {
+        for _ in 0..2 {
+            let guess = redeem(&app, &"A".repeat(43), NEW_PASSWORD).await;
+            assert_eq!(guess.code(), "invalid_reset_link", "{}", guess.body);
+        }
+        let limited = redeem(&app, &"B".repeat(43), NEW_PASSWORD).await;
+        assert_eq!(
+            limited.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            limited.body
+        );
+        assert!(limited.headers.contains_key("retry-after"));
+    }
+);
