@@ -2,7 +2,8 @@ use std::io::Read;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use latchkey::auth::clock::SystemClock;
-use latchkey::auth::{AdminCreation, AuthService};
+use latchkey::auth::password_reset::RESET_LINK_TTL_SECS;
+use latchkey::auth::{AdminCreation, AuthService, Delivered, HandToIssuer};
 use latchkey::config::Config;
 use latchkey::db::Db;
 use latchkey::{startup, telemetry};
@@ -44,6 +45,12 @@ enum AdminAction {
     },
     /// Set a new password for an account, read from stdin. Every session of the account ends.
     ResetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Print a one-time link with which the account's owner sets a new password within 30
+    /// minutes. Earlier unused links of the account stop working; using it ends every session.
+    ResetLink {
         #[arg(long)]
         email: String,
     },
@@ -163,6 +170,28 @@ async fn admin(action: AdminAction) -> anyhow::Result<()> {
                 "password of {email} reset (id {}); {} session(s) ended",
                 done.id, done.ended_sessions
             );
+        }
+        AdminAction::ResetLink { email } => {
+            let email = normalised(&email)?;
+            let delivered = auth
+                .reset_link_for_email(&email, &HandToIssuer)
+                .await
+                .map_err(|e| no_account(e, &email))?;
+            match delivered {
+                Delivered::ToIssuer(link) => {
+                    // To stdout only, for the operator to pass on; never to a log.
+                    println!("{}", link.url());
+                    println!(
+                        "one-time password reset link for {email}; it expires in {} minutes \
+                         (unix time {}). Earlier unused links of this account no longer work.",
+                        RESET_LINK_TTL_SECS / 60,
+                        link.expires_at
+                    );
+                }
+                Delivered::ToOwner { expires_at } => println!(
+                    "a reset link was sent to {email}; it expires at unix time {expires_at}"
+                ),
+            }
         }
     }
     Ok(())

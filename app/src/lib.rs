@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::Home />
                     <Route path=path!("login") view=pages::SignIn />
                     <Route path=path!("register") view=pages::Register />
+                    <Route path=path!("reset-password") view=pages::ResetPassword />
                     <Route path=path!("sessions") view=pages::Sessions />
                     <Route path=path!("activity") view=pages::Activity />
                     <Route path=path!("account") view=pages::Account />

@@ -14,7 +14,7 @@ use contract::EventKind;
 pub const MAX_PAGE: i64 = 100;
 
 impl AuthService {
-    async fn require_admin(&self, who: &Principal) -> Result<(), AuthError> {
+    pub(super) async fn require_admin(&self, who: &Principal) -> Result<(), AuthError> {
         if who.role != Role::Admin {
             return Err(AuthError::Forbidden);
         }
@@ -154,7 +154,7 @@ impl AuthService {
 
     /// Checked after `require_admin`, so only an administrator learns whether an id exists;
     /// an id that is not a UUID names nothing.
-    async fn existing_user(&self, raw_id: &str) -> Result<UserId, AuthError> {
+    pub(super) async fn existing_user(&self, raw_id: &str) -> Result<UserId, AuthError> {
         let id = UserId::parse(raw_id).ok_or(AuthError::NotFound)?;
         store::users::by_id(&self.db.pool, &id)
             .await?

@@ -37,6 +37,8 @@ pub enum AuthError {
     RefreshReused,
     #[error("Your sign-in is no longer valid. Sign in again.")]
     InvalidRefreshToken,
+    #[error("This password reset link is not valid: it may have been used, replaced by a newer one, or expired. Ask an administrator for a new link.")]
+    InvalidResetLink,
     #[error("{}", proof_sentence(*.0))]
     ProofInvalid(super::dpop::ProofError),
     #[error("This server accepts only sign-ins bound to a device key (DPoP). Send a DPoP proof.")]

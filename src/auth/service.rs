@@ -169,6 +169,12 @@ impl AuthService {
         for (user_id, at) in store::users::disabled_since(&self.db.pool, since).await? {
             self.revocations.revoke_user_tokens_before(&user_id, at);
         }
+        // A deleted account's sessions are gone from the database; its record is what remains.
+        // Nothing is issued to an account after its deletion, so tokens from the deletion's
+        // own second are refused too.
+        for (user_id, at) in store::account_deletions::deleted_since(&self.db.pool, since).await? {
+            self.revocations.revoke_user_tokens_before(&user_id, at + 1);
+        }
         Ok(())
     }
 

@@ -6,13 +6,16 @@ use std::sync::Arc;
 use app::api::backend::AuthBackend;
 use app::api::backend::IssuedSession;
 use app::api::{
-    AdminUsersResponse, ApiError, AuthResponse, EventsResponse, RevokedCount, SessionsResponse,
+    AdminUsersResponse, ApiError, AuthResponse, EventsResponse, ResetLinkResponse, RevokedCount,
+    SessionsResponse,
 };
 use http::request::Parts;
 use ipnet::IpNet;
 
 use crate::auth::domain::SessionId;
-use crate::auth::{AuthError, AuthService, Issued, Principal};
+use crate::auth::{
+    AuthError, AuthService, Delivered, HandToIssuer, Issued, Principal, ResetLinkDelivery,
+};
 use crate::config::Config;
 use crate::telemetry::metrics::RateLimit;
 
@@ -26,6 +29,7 @@ pub struct EngineBackend {
     public_origin: String,
     login_limit: Limiter,
     refresh_limit: Limiter,
+    reset_link_delivery: Arc<dyn ResetLinkDelivery>,
 }
 
 impl EngineBackend {
@@ -36,7 +40,15 @@ impl EngineBackend {
             public_origin: config.public_origin.clone(),
             login_limit: Limiter::per_minute(RateLimit::Login, config.rate_login_per_min),
             refresh_limit: Limiter::per_minute(RateLimit::Refresh, config.rate_refresh_per_min),
+            reset_link_delivery: Arc::new(HandToIssuer),
         }
+    }
+
+    /// Sends password reset links another way than back to the administrator (an email
+    /// sender, say; README, "Password resets").
+    pub fn with_reset_link_delivery(mut self, delivery: Arc<dyn ResetLinkDelivery>) -> Self {
+        self.reset_link_delivery = delivery;
+        self
     }
 
     pub fn forget_idle_limits(&self) {
@@ -160,6 +172,30 @@ impl AuthBackend for EngineBackend {
         Ok(EventsResponse { events, total })
     }
 
+    async fn delete_account(&self, req: &Parts, password: String) -> Result<(), ApiError> {
+        let who = self.caller(req).await?;
+        // Guessing the password costs an argon2 verify: limited like a password change.
+        self.login_limit
+            .check(&client_ip(req, &self.trusted_proxies))?;
+        Ok(self.auth.delete_own_account(&who, &password).await?)
+    }
+
+    async fn reset_password(
+        &self,
+        req: &Parts,
+        token: String,
+        new_password: String,
+    ) -> Result<(), ApiError> {
+        let client = client_info(req, &self.trusted_proxies, &self.public_origin);
+        // Guessing tokens is hopeless (256 bits), but each try with a valid one costs an
+        // argon2 hash: limit it like a login.
+        self.login_limit.check(&client.ip)?;
+        Ok(self
+            .auth
+            .redeem_reset_link(&token, &new_password, &client)
+            .await?)
+    }
+
     async fn admin_users(
         &self,
         req: &Parts,
@@ -202,6 +238,33 @@ impl AuthBackend for EngineBackend {
             .auth
             .admin_set_disabled(&who, &user_id, disabled)
             .await?)
+    }
+
+    async fn admin_reset_link(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<ResetLinkResponse, ApiError> {
+        let who = self.caller(req).await?;
+        let delivered = self
+            .auth
+            .admin_reset_link(&who, &user_id, self.reset_link_delivery.as_ref())
+            .await?;
+        Ok(match delivered {
+            Delivered::ToIssuer(link) => ResetLinkResponse {
+                link: Some(link.url().to_owned()),
+                expires_at: link.expires_at,
+            },
+            Delivered::ToOwner { expires_at } => ResetLinkResponse {
+                link: None,
+                expires_at,
+            },
+        })
+    }
+
+    async fn admin_delete_user(&self, req: &Parts, user_id: String) -> Result<(), ApiError> {
+        let who = self.caller(req).await?;
+        Ok(self.auth.admin_delete_user(&who, &user_id).await?)
     }
 }
 

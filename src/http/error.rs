@@ -75,6 +75,7 @@ impl From<AuthError> for ApiError {
             AuthError::SessionExpired => ErrorCode::SessionExpired,
             AuthError::RefreshReused => ErrorCode::RefreshReused,
             AuthError::InvalidRefreshToken => ErrorCode::InvalidRefreshToken,
+            AuthError::InvalidResetLink => ErrorCode::InvalidResetLink,
             AuthError::ProofInvalid(_) => ErrorCode::ProofInvalid,
             AuthError::ProofRequired => ErrorCode::ProofRequired,
             AuthError::DeviceChanged => ErrorCode::DeviceChanged,

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, Executor};
 
+use super::ids::UserId;
+
 /// Records a proof id; false when this key already used it (a replayed proof).
 pub async fn remember<'c>(
     ex: impl Executor<'c, Database = Any>,
@@ -19,6 +21,21 @@ pub async fn remember<'c>(
     .execute(ex)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Forgets the proof ids of every device key the user's sessions were bound to.
+pub async fn forget_for_user<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    user_id: &UserId,
+) -> sqlx::Result<u64> {
+    sqlx::query(
+        "DELETE FROM dpop_proofs WHERE jkt IN
+             (SELECT dpop_jkt FROM sessions WHERE user_id = $1 AND dpop_jkt IS NOT NULL)",
+    )
+    .bind(user_id)
+    .execute(ex)
+    .await
+    .map(|done| done.rows_affected())
 }
 
 /// Retention: the statement behind `forget_expired`, public so a test can check its plan.

@@ -131,6 +131,25 @@ pub async fn set_password_hash<'c>(
         .map(|_| ())
 }
 
+/// Sets the password hash unless the account is disabled (checked in the same statement, so
+/// a disabling that commits first wins); false when it was not set.
+pub async fn set_password_hash_if_enabled<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &UserId,
+    hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 AND disabled_at IS NULL",
+    )
+    .bind(id)
+    .bind(hash)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn set_role<'c>(
     ex: impl Executor<'c, Database = Any>,
     id: &UserId,
@@ -159,6 +178,38 @@ pub async fn set_disabled_at<'c>(
         .execute(ex)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the account; its sessions (with their refresh tokens and addresses), events and
+/// reset links go with it (ON DELETE CASCADE).
+pub async fn delete<'c>(ex: impl Executor<'c, Database = Any>, id: &UserId) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Takes every administrator's row lock (PostgreSQL; SQLite holds its write lock), so changes
+/// that could leave no administrator are serialised.
+pub async fn lock_admins<'c>(ex: impl Executor<'c, Database = Any>) -> sqlx::Result<u64> {
+    sqlx::query("UPDATE users SET updated_at = updated_at WHERE role = 'admin'")
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}
+
+/// Enabled administrators other than `id`.
+pub async fn other_enabled_admins<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    id: &UserId,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1",
+    )
+    .bind(id)
+    .fetch_one(ex)
+    .await
 }
 
 /// Users disabled since `since`, to rebuild the revocation list at start-up.

@@ -5,6 +5,7 @@ mod process;
 mod support;
 mod throwaway_postgres;
 
+mod account_deletion;
 mod activity;
 mod admin;
 mod admin_bootstrap;
@@ -26,6 +27,7 @@ mod migrations;
 mod multi_instance;
 mod offline_verifier;
 mod password_races;
+mod password_reset;
 mod password_rules;
 mod prometheus_metrics;
 mod registration;

@@ -20,6 +20,9 @@ pub enum ErrorCode {
     SessionExpired,
     RefreshReused,
     InvalidRefreshToken,
+    /// A password reset link that is unknown, already used, voided by a newer one or expired;
+    /// which of these is not said.
+    InvalidResetLink,
     /// A device-bound session's request came without a valid DPoP proof (missing, malformed,
     /// stale, replayed, or for another URL); nothing was changed.
     ProofInvalid,
@@ -52,7 +55,11 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         use ErrorCode::*;
         match self {
-            InvalidInput | InvalidEmail | InvalidPassword | InvalidCurrentPassword => 400,
+            InvalidInput
+            | InvalidEmail
+            | InvalidPassword
+            | InvalidCurrentPassword
+            | InvalidResetLink => 400,
             InvalidCredentials | AccountDisabled | Unauthenticated | InvalidToken
             | TokenExpired | SessionRevoked | SessionExpired | RefreshReused
             | InvalidRefreshToken | ProofInvalid | ProofRequired | DeviceChanged
@@ -99,6 +106,7 @@ mod tests {
         assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);
         assert_eq!(ErrorCode::RequestTimeout.status(), 408);
         assert_eq!(ErrorCode::DatabaseUnavailable.status(), 503);
+        assert_eq!(ErrorCode::InvalidResetLink.status(), 400);
     }
 
     #[test]

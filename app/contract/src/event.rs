@@ -19,6 +19,10 @@ wire_enum! {
         AccountEnabled = "account_enabled",
         RoleChanged = "role_changed",
         PasswordReset = "password_reset",
+        /// An administrator (`by_admin`) or the operator's CLI issued a password reset link.
+        ResetLinkIssued = "reset_link_issued",
+        /// The owner set a new password through a reset link; every session ended.
+        PasswordResetByLink = "password_reset_by_link",
         /// A device-bound session's refresh cookie came with another key's proof.
         UsedFromAnotherDevice = "used_from_another_device",
         /// A refresh came from a browser or operating system other than the session's.

@@ -2,6 +2,7 @@
 //! codes with their statuses, and the password rules. Both sides compile this crate, so each
 //! is written once; it holds no Leptos, SQL or cryptography, and the engine may use it.
 
+pub mod account;
 pub mod error;
 pub mod event;
 pub mod password;
@@ -9,6 +10,7 @@ pub mod session;
 pub mod user;
 pub mod wire_enum;
 
+pub use account::ResetLinkResponse;
 pub use error::ErrorCode;
 pub use event::{EventDto, EventKind, EventsResponse};
 pub use session::{

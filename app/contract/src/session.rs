@@ -30,6 +30,8 @@ wire_enum! {
         /// The refresh cookie of a device-bound session came with a proof made by another
         /// key: the cookie left the browser it was issued to.
         UsedFromAnotherDevice = "used_from_another_device",
+        /// The account was deleted, by its owner or an administrator.
+        AccountDeleted = "account_deleted",
     }
 }
 

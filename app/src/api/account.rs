@@ -36,5 +36,26 @@ pub async fn security_events(
     .await
 }
 
+/// The token comes from the link's fragment, read by the page: it travels only in this body.
+#[server(prefix = "/api", endpoint = "account/reset_password", input = Json, client = AuthClient)]
+pub async fn reset_password(token: String, new_password: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.reset_password(&req, token, new_password).await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "account/delete", input = Json, client = AuthClient)]
+pub async fn delete_account(password: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.delete_account(&req, password).await?;
+        // The cookie's session no longer exists; the browser need not keep sending it.
+        transport::clear_refresh_cookie().await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}
+
 /// How many events the activity page shows at a time.
 pub const EVENTS_PAGE: i64 = 50;

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use server_fn::codec::Json;
 
 use super::client::AuthClient;
-use super::dto::{AdminUsersResponse, Done, RevokedCount, SessionsResponse};
+use super::dto::{AdminUsersResponse, Done, ResetLinkResponse, RevokedCount, SessionsResponse};
 use super::error::ApiError;
 #[cfg(feature = "ssr")]
 use super::transport;
@@ -35,6 +35,21 @@ pub async fn admin_force_logout(user_id: String) -> Result<RevokedCount, ApiErro
 pub async fn admin_set_disabled(user_id: String, disabled: bool) -> Result<Done, ApiError> {
     transport::run(|backend, req| async move {
         backend.admin_set_disabled(&req, user_id, disabled).await?;
+        Ok(Done { ok: true })
+    })
+    .await
+}
+
+#[server(prefix = "/api", endpoint = "admin/reset_link", input = Json, client = AuthClient)]
+pub async fn admin_reset_link(user_id: String) -> Result<ResetLinkResponse, ApiError> {
+    transport::run(|backend, req| async move { backend.admin_reset_link(&req, user_id).await })
+        .await
+}
+
+#[server(prefix = "/api", endpoint = "admin/delete_user", input = Json, client = AuthClient)]
+pub async fn admin_delete_user(user_id: String) -> Result<Done, ApiError> {
+    transport::run(|backend, req| async move {
+        backend.admin_delete_user(&req, user_id).await?;
         Ok(Done { ok: true })
     })
     .await

@@ -70,6 +70,15 @@ pub trait AuthBackend: Send + Sync + 'static {
         offset: i64,
         limit: i64,
     ) -> Result<EventsResponse, ApiError>;
+    /// Deletes the caller's account once the password is confirmed.
+    async fn delete_account(&self, req: &Parts, password: String) -> Result<(), ApiError>;
+    /// Sets a new password through a reset link (no sign-in: the link's token is the proof).
+    async fn reset_password(
+        &self,
+        req: &Parts,
+        token: String,
+        new_password: String,
+    ) -> Result<(), ApiError>;
 
     async fn admin_users(
         &self,
@@ -94,6 +103,12 @@ pub trait AuthBackend: Send + Sync + 'static {
         user_id: String,
         disabled: bool,
     ) -> Result<(), ApiError>;
+    async fn admin_reset_link(
+        &self,
+        req: &Parts,
+        user_id: String,
+    ) -> Result<ResetLinkResponse, ApiError>;
+    async fn admin_delete_user(&self, req: &Parts, user_id: String) -> Result<(), ApiError>;
 }
 
 /// How the backend reaches server functions: `provide_context(backend)` per request.

@@ -3,6 +3,6 @@
 
 pub use contract::{
     AdminUserDto, AdminUsersResponse, AuthResponse, Done, EndedSessionDto, EventDto, EventKind,
-    EventsResponse, RegistrationStatus, RevokeReason, RevokedCount, Role, SessionAddressDto,
-    SessionDto, SessionsResponse, UserDto,
+    EventsResponse, RegistrationStatus, ResetLinkResponse, RevokeReason, RevokedCount, Role,
+    SessionAddressDto, SessionDto, SessionsResponse, UserDto,
 };

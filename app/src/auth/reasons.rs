@@ -55,9 +55,10 @@ impl SignedOutReason {
                 RevokeReason::IdleExpired => "You were signed out after a long time without use. Sign in again to continue.",
                 RevokeReason::LifetimeExpired => "This session reached its maximum lifetime. Sign in again to continue.",
                 RevokeReason::PromotedToAdmin => "Your account was made an administrator, so every session ended. Sign in again to continue.",
-                RevokeReason::PasswordReset => "Your password was reset by an operator. Sign in with the new password.",
+                RevokeReason::PasswordReset => "Your password was reset, so every session ended. Sign in with the new password.",
                 RevokeReason::SignedOutEverywhere => "You signed out everywhere: every device, this one included. Sign in again to continue.",
                 RevokeReason::UsedFromAnotherDevice => STOLEN_COOKIE,
+                RevokeReason::AccountDeleted => "This account has been deleted.",
             },
         }
     }
@@ -84,6 +85,7 @@ pub fn ended_reason_text(reason: RevokeReason) -> &'static str {
         RevokeReason::UsedFromAnotherDevice => {
             "Signed out because its refresh token was used from another device \u{2014} possible theft"
         }
+        RevokeReason::AccountDeleted => "The account was deleted",
     }
 }
 

@@ -3,9 +3,13 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::auth::use_auth;
 use crate::components::{use_hydrated, PasswordMeter, RequireAuth};
+use crate::platform;
+
+/// Where the browser lands after the account was deleted; the home page says so.
+pub const DELETED_LANDING: &str = "/?account_deleted";
 
 #[component]
 pub fn Account() -> impl IntoView {
@@ -114,6 +118,58 @@ fn AccountPage() -> impl IntoView {
                     view! { <p class="error" role="alert">{text}</p> }.into_any()
                 })}
                 <button type="submit" class="button" disabled=move || !hydrated.get() || change.pending().get()>"Change password"</button>
+            </form>
+        </section>
+        <DeleteAccount />
+    }
+}
+
+/// Deleting the account, confirmed with the password. Afterwards the page is loaded afresh on
+/// the home page: nothing of the signed-in state survives in this tab, and the other tabs are
+/// told to sign out.
+#[component]
+fn DeleteAccount() -> impl IntoView {
+    let auth = use_auth();
+    let hydrated = use_hydrated();
+    let password = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<&'static str>);
+    let delete = Action::new_local(move |password: &String| {
+        let password = password.clone();
+        async move {
+            auth.call(|| api::delete_account(password.clone())).await?;
+            platform::broadcast_sign_out();
+            platform::load_page(DELETED_LANDING);
+            Ok::<_, ApiError>(())
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let typed = password.get_untracked();
+        if typed.is_empty() {
+            problem.set(Some("Enter your password to confirm."));
+            return;
+        }
+        problem.set(None);
+        delete.dispatch(typed);
+    };
+    let error = move || match problem.get() {
+        Some(text) => Some(text.to_owned()),
+        None => match delete.value().get() {
+            Some(Err(e)) => Some(e.message),
+            _ => None,
+        },
+    };
+    view! {
+        <section class="card" data-testid="delete-account">
+            <h2>"Delete your account"</h2>
+            <p class="error">"This cannot be undone."</p>
+            <p>"Your account, its sessions and its activity are deleted, and every device signed in to it is signed out at once. The email address can be registered again afterwards."</p>
+            <form method="post" on:submit=on_submit novalidate>
+                <label for="delete-password">"Your password, to confirm"</label>
+                <input id="delete-password" type="password" autocomplete="current-password" required
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev)) />
+                {move || error().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <button type="submit" class="button danger" disabled=move || !hydrated.get() || delete.pending().get()>"Delete my account"</button>
             </form>
         </section>
     }

@@ -45,6 +45,10 @@ pub(super) fn describe(event: &EventDto) -> String {
             None => "Role changed".into(),
         },
         EventKind::PasswordReset => "Password reset by an operator".into(),
+        EventKind::ResetLinkIssued => format!("Password reset link created{by}"),
+        EventKind::PasswordResetByLink => {
+            "Password set with a reset link \u{2014} every session was ended".into()
+        }
         EventKind::UsedFromAnotherDevice => {
             "This session's refresh token was used from another device \u{2014} the session was ended (possible theft)".into()
         }

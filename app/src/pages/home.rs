@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use contract::UserDto;
 
@@ -11,8 +12,14 @@ use crate::components::{count, RelativeTime};
 #[component]
 pub fn Home() -> impl IntoView {
     let auth = use_auth();
+    let query = use_query_map();
     view! {
         <Title text="latchkey · sign-in and sessions you can see" />
+        {move || query.read().get("account_deleted").map(|_| view! {
+            <p class="notice" role="status" data-testid="account-deleted">
+                "Your account has been deleted, and every device it was signed in on has been signed out."
+            </p>
+        })}
         {move || match auth.status.get() {
             AuthStatus::SignedIn(user) => view! { <AtAGlance user /> }.into_any(),
             // While the session is being restored, the visitor sees what latchkey is; the

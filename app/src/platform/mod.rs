@@ -89,6 +89,25 @@ pub fn on_sign_out_elsewhere(run: impl Fn() + 'static) {
     side::on_sign_out_elsewhere(run)
 }
 
+/// Loads `path` afresh, as if typed into the address bar: every state this tab held is gone.
+pub fn load_page(path: &str) {
+    side::load_page(path)
+}
+
+/// Puts `text` on the clipboard (Clipboard API); false where the browser refused, so the
+/// page can ask the person to copy it themselves.
+pub async fn copy_text(text: &str) -> bool {
+    side::copy_text(text).await
+}
+
+/// The page address's fragment (after `#`), which is then removed from the address bar and
+/// this history entry so it is not left on screen or in history. Secrets travel there because
+/// browsers never send a fragment to a server (no logs, proxies or `Referer`). `None` on the
+/// server and when there is none.
+pub fn take_location_fragment() -> Option<String> {
+    side::take_location_fragment()
+}
+
 /// Moves focus to the first element matching `selector` once it has been drawn; a heading
 /// becomes focusable by script only (not a tab stop).
 pub fn focus_element(selector: &str) {

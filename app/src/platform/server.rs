@@ -42,6 +42,17 @@ pub fn broadcast_sign_out() {}
 
 pub fn on_sign_out_elsewhere(_run: impl Fn() + 'static) {}
 
+pub fn load_page(_path: &str) {}
+
+pub async fn copy_text(_text: &str) -> bool {
+    false
+}
+
+/// A URL's fragment never reaches the server.
+pub fn take_location_fragment() -> Option<String> {
+    None
+}
+
 pub fn focus_element(_selector: &str) {}
 
 pub fn answer_not_found() {

@@ -138,6 +138,39 @@ pub fn on_sign_out_elsewhere(run: impl Fn() + 'static) {
     on_message.forget();
 }
 
+pub fn load_page(path: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+}
+
+pub async fn copy_text(text: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+pub fn take_location_fragment() -> Option<String> {
+    let window = web_sys::window()?;
+    let hash = window.location().hash().ok()?;
+    let fragment = hash.strip_prefix('#').unwrap_or(&hash).to_owned();
+    if fragment.is_empty() {
+        return None;
+    }
+    let location = window.location();
+    let without = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&without));
+    }
+    Some(fragment)
+}
+
 pub fn focus_element(selector: &str) {
     let selector = selector.to_owned();
     leptos::prelude::request_animation_frame(move || {

@@ -1,5 +1,6 @@
 //! The admin console: find a user, see their devices, sign them out or disable them.
 
+mod reset_link;
 mod user_detail;
 mod user_table;
 
@@ -29,6 +30,7 @@ pub fn Admin() -> impl IntoView {
 pub enum AdminChange {
     ForceLogout(AdminUserDto),
     SetDisabled(AdminUserDto, bool),
+    Delete(AdminUserDto),
 }
 
 impl AdminChange {
@@ -41,6 +43,10 @@ impl AdminChange {
                 user.email
             )),
             Self::SetDisabled(_, false) => None,
+            Self::Delete(user) => Some(format!(
+                "Delete {}? Their account, sessions and activity are deleted and every device is signed out. This cannot be undone.",
+                user.email
+            )),
         }
     }
 
@@ -78,6 +84,14 @@ impl AdminChange {
                     Err(e) => e.message,
                 }
             }
+            Self::Delete(user) => match auth.call(|| api::admin_delete_user(user.id.clone())).await
+            {
+                Ok(_) => {
+                    selected.set(None);
+                    format!("{} was deleted.", user.email)
+                }
+                Err(e) => e.message,
+            },
         }
     }
 }

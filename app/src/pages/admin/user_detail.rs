@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::api::{AdminUserDto, ApiError, SessionsResponse};
 use crate::components::{EndedList, HeadingLevel, SessionItem};
 
+use super::reset_link::ResetLinkCreator;
 use super::AdminChange;
 
 /// One user's details and actions, shown in place of the list: their devices as the user sees
@@ -14,7 +15,8 @@ pub fn UserDetail(
     on_change: Callback<AdminChange>,
     on_back: Callback<()>,
 ) -> impl IntoView {
-    let (u1, u2) = (user.clone(), user.clone());
+    let (u1, u2, u3) = (user.clone(), user.clone(), user.clone());
+    let delete_label = format!("Delete {}", user.email);
     view! {
         <section class="card" data-testid="user-detail">
             <div class="heading-row">
@@ -28,7 +30,9 @@ pub fn UserDetail(
                 } else {
                     view! { <button class="button secondary" on:click=move |_| on_change.run(AdminChange::SetDisabled(u2.clone(), true))>"Disable account"</button> }.into_any()
                 }}
+                <button class="button danger" on:click=move |_| on_change.run(AdminChange::Delete(u3.clone()))>{delete_label}</button>
             </div>
+            <ResetLinkCreator user=user.clone() />
             <Suspense fallback=|| ()>
                 {move || sessions.get().map(|result| match result {
                     Ok(Some(SessionsResponse { sessions, ended })) => view! {
