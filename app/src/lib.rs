@@ -28,6 +28,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.ico" sizes="32x32" />
                 <link rel="stylesheet" id="leptos" href=stylesheet />
+                <meta name="latchkey-registration"
+                    content=if platform::registration_open() { "open" } else { "closed" } />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

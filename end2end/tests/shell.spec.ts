@@ -28,7 +28,8 @@ test('silent renewals keep typed input, the checkbox, notices and the scroll pos
   const box = page.getByLabel('Sign out my other devices');
   await box.uncheck();
   // A marker on the DOM node: a rebuilt page would be a new node without it.
-  await page.locator('form').evaluate((form) => form.setAttribute('data-marker', 'same-node'));
+  const passwordForm = page.locator('form').filter({ has: page.getByLabel('Current password') });
+  await passwordForm.evaluate((form) => form.setAttribute('data-marker', 'same-node'));
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
   const scrolled = await page.evaluate(() => window.scrollY);
 

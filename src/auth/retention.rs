@@ -44,6 +44,10 @@ pub struct SweepReport {
     pub session_addresses: u64,
     pub events: u64,
     pub dpop_proofs: u64,
+    /// Password reset links past their expiry.
+    pub reset_links: u64,
+    /// Records of deleted accounts older than the event retention.
+    pub account_deletions: u64,
     /// Write transactions used.
     pub batches: u64,
 }
@@ -55,6 +59,8 @@ impl SweepReport {
             + self.session_addresses
             + self.events
             + self.dpop_proofs
+            + self.reset_links
+            + self.account_deletions
     }
 }
 
@@ -65,6 +71,8 @@ enum Batch<'a> {
     EndedSessionAddresses { ids: &'a [SessionId], cutoff: i64 },
     Events { before: i64 },
     DpopProofs { now: i64 },
+    ResetLinks { expired_before: i64 },
+    AccountDeletions { before: i64 },
 }
 
 impl Batch<'_> {
@@ -86,6 +94,12 @@ impl Batch<'_> {
             }
             Batch::DpopProofs { now } => {
                 store::dpop_proofs::forget_expired(&mut **tx, now, limit).await
+            }
+            Batch::ResetLinks { expired_before } => {
+                store::reset_links::delete_expired(&mut **tx, expired_before, limit).await
+            }
+            Batch::AccountDeletions { before } => {
+                store::account_deletions::delete_before(&mut **tx, before, limit).await
             }
         }
     }
@@ -147,6 +161,31 @@ impl AuthService {
             .await?;
         report.dpop_proofs += self
             .until_done(Batch::DpopProofs { now }, limit, report)
+            .await?;
+        report.reset_links += self
+            .until_done(
+                Batch::ResetLinks {
+                    expired_before: now,
+                },
+                limit,
+                report,
+            )
+            .await?;
+        // A deletion record is an audit record, kept like events; and at least as long as the
+        // deleted account's access tokens could be presented, since a restart rebuilds their
+        // refusal from it.
+        let deletions_before = now
+            - settings
+                .event_retention_secs
+                .max(self.revocations.window_secs());
+        report.account_deletions += self
+            .until_done(
+                Batch::AccountDeletions {
+                    before: deletions_before,
+                },
+                limit,
+                report,
+            )
             .await?;
         Ok(())
     }
@@ -242,6 +281,8 @@ impl AuthService {
                 session_addresses = report.session_addresses,
                 events = report.events,
                 dpop_proofs = report.dpop_proofs,
+                reset_links = report.reset_links,
+                account_deletions = report.account_deletions,
                 batches = report.batches,
                 "retention sweep deleted {} rows",
                 report.rows()

@@ -52,3 +52,21 @@ pub async fn deleted_since<'c>(
         .fetch_all(ex)
         .await
 }
+
+/// Retention: the statement behind `delete_before`, public so a test can check its plan.
+pub const DELETE_BEFORE: &str = "DELETE FROM account_deletions WHERE user_id IN (
+    SELECT user_id FROM account_deletions WHERE deleted_at < $1 LIMIT $2)";
+
+/// Retention: deletes up to `limit` records of accounts deleted before `before`.
+pub async fn delete_before<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query(DELETE_BEFORE)
+        .bind(before)
+        .bind(limit)
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}

@@ -83,3 +83,22 @@ pub async fn consume<'c>(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Retention: the statement behind `delete_expired`, public so a test can check its plan.
+pub const DELETE_EXPIRED: &str = "DELETE FROM password_reset_links WHERE id IN (
+    SELECT id FROM password_reset_links WHERE expires_at < $1 LIMIT $2)";
+
+/// Retention: deletes up to `limit` links that expired before `before`, used or not: neither
+/// can open anything any more.
+pub async fn delete_expired<'c>(
+    ex: impl Executor<'c, Database = Any>,
+    before: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query(DELETE_EXPIRED)
+        .bind(before)
+        .bind(limit)
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}

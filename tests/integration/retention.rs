@@ -458,6 +458,8 @@ both_engines!(sweep_queries_use_indexes, |app: TestApp| async move {
         store::sessions::ended_before_batch_sql(),
         store::events::DELETE_BEFORE.to_owned(),
         store::dpop_proofs::FORGET_EXPIRED.to_owned(),
+        store::reset_links::DELETE_EXPIRED.to_owned(),
+        store::account_deletions::DELETE_BEFORE.to_owned(),
     ];
     for sql in statements {
         let plan: Vec<String> = match app.dialect() {
@@ -523,5 +525,60 @@ both_engines!(
         assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
         app.clock.advance(60);
         assert_eq!(sweep(&app).await.sessions, 1);
+    }
+);
+
+both_engines!(
+    expired_reset_links_and_old_deletion_records_are_swept,
+    &[("LATCHKEY_EVENT_RETENTION", "86400")],
+    |app: TestApp| async move {
+        let admin = app.admin("root@example.com").await;
+        let kept = app.register("keeps-a-link@example.com").await;
+        let expiring = app.register("lets-a-link-expire@example.com").await;
+        let leaving = app.register("leaves@example.com").await;
+        let issue = |access: String, user_id: String| {
+            let app = &app;
+            async move {
+                let issued = app
+                    .post_bearer(
+                        "/api/admin/reset_link",
+                        &access,
+                        serde_json::json!({ "user_id": user_id }),
+                    )
+                    .await;
+                assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+            }
+        };
+        issue(admin.access.clone(), expiring.user_id.clone()).await;
+        let deleted = app
+            .post_bearer(
+                "/api/account/delete",
+                &leaving.access,
+                serde_json::json!({ "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+
+        // Past the first link's 30 minutes; the second is fresh. The deletion record is
+        // younger than the event retention.
+        app.clock.advance(31 * 60);
+        let admin = app.login("root@example.com").await;
+        issue(admin.access.clone(), kept.user_id.clone()).await;
+        let report = sweep(&app).await;
+        assert_eq!(report.reset_links, 1, "{report:?}");
+        assert_eq!(report.account_deletions, 0, "{report:?}");
+        assert_eq!(count(&app, "password_reset_links").await, 1);
+        assert_eq!(count(&app, "account_deletions").await, 1);
+
+        // A day on, the deletion record goes too (the fresh link has expired by then as well).
+        app.clock.advance(86_400);
+        let report = sweep(&app).await;
+        assert_eq!(
+            (report.reset_links, report.account_deletions),
+            (1, 1),
+            "{report:?}"
+        );
+        assert_eq!(count(&app, "password_reset_links").await, 0);
+        assert_eq!(count(&app, "account_deletions").await, 0);
     }
 );

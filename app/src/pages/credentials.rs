@@ -7,6 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::{self, ApiError, ErrorCode};
 use crate::auth::{use_auth, AuthStatus, SignedOutReason};
 use crate::components::{safe_next, use_hydrated, PasswordMeter};
+use crate::platform;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -29,24 +30,25 @@ pub fn SignIn() -> impl IntoView {
 }
 
 /// The form, unless this server takes no new accounts; the server refuses them either way.
+/// Known while rendering (no loading state, and no `Suspense`: the form's local actions must
+/// be created and dropped on the thread that renders it).
 #[component]
 pub fn Register() -> impl IntoView {
-    let status = Resource::new(|| (), |_| api::registration());
+    let form = if platform::registration_open() {
+        view! { <CredentialsForm mode=Mode::Register /> }.into_any()
+    } else {
+        view! {
+            <section class="card narrow" data-testid="registration-closed">
+                <h1>"Create your account"</h1>
+                <p>"This service does not take new accounts. An administrator creates them; ask yours for one."</p>
+                <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
+            </section>
+        }
+        .into_any()
+    };
     view! {
         <Title text="Create your account · latchkey" />
-        <Suspense fallback=|| ()>
-            {move || status.get().map(|status| match status {
-                Ok(api::RegistrationStatus { open: false }) => view! {
-                    <section class="card narrow" data-testid="registration-closed">
-                        <h1>"Create your account"</h1>
-                        <p>"This service does not take new accounts. An administrator creates them; ask yours for one."</p>
-                        <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
-                    </section>
-                }.into_any(),
-                // Unknown (the server could not be asked): offer the form; the server decides.
-                _ => view! { <CredentialsForm mode=Mode::Register /> }.into_any(),
-            })}
-        </Suspense>
+        {form}
     }
 }
 

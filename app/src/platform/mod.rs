@@ -55,6 +55,13 @@ pub fn encode_uri_component(raw: &str) -> String {
     side::encode_uri_component(raw)
 }
 
+/// Whether this server takes new accounts (`LATCHKEY_REGISTRATION`): the backend's setting while
+/// rendering on the server, which writes it into the page's head; read back from there in the
+/// browser, so both render the register page alike without waiting for a request.
+pub fn registration_open() -> bool {
+    side::registration_open()
+}
+
 /// Asks the browser's confirm dialog; never confirms on the server.
 pub fn confirm(message: &str) -> bool {
     side::confirm(message)

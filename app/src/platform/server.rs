@@ -70,3 +70,15 @@ pub async fn dpop_proof(_key: super::DeviceKeyUse, _path: &str) -> Option<String
 }
 
 pub async fn forget_device_key() {}
+
+pub fn registration_open() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<crate::api::backend::SharedBackend>()
+            .is_none_or(|backend| backend.registration_open())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}

@@ -204,3 +204,12 @@ pub async fn dpop_proof(key: super::DeviceKeyUse, path: &str) -> Option<String> 
 pub async fn forget_device_key() {
     super::device_key::forget().await
 }
+
+pub fn registration_open() -> bool {
+    let content = leptos::prelude::document()
+        .query_selector("meta[name=latchkey-registration]")
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"));
+    content.as_deref() != Some("closed")
+}
