@@ -48,10 +48,5 @@ pub async fn forget_expired<'c>(
     now: i64,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    sqlx::query(FORGET_EXPIRED)
-        .bind(now)
-        .bind(limit)
-        .execute(ex)
-        .await
-        .map(|done| done.rows_affected())
+    super::delete_batch(ex, FORGET_EXPIRED, now, limit).await
 }

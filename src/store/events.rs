@@ -109,10 +109,5 @@ pub async fn delete_before<'c>(
     before: i64,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    sqlx::query(DELETE_BEFORE)
-        .bind(before)
-        .bind(limit)
-        .execute(ex)
-        .await
-        .map(|done| done.rows_affected())
+    super::delete_batch(ex, DELETE_BEFORE, before, limit).await
 }

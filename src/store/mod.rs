@@ -25,6 +25,21 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// Runs one retention batch: a `DELETE … LIMIT $2` statement whose `$1` is the cutoff.
+async fn delete_batch<'c>(
+    ex: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    sql: &'static str,
+    cutoff: i64,
+    limit: i64,
+) -> sqlx::Result<u64> {
+    sqlx::query(sql)
+        .bind(cutoff)
+        .bind(limit)
+        .execute(ex)
+        .await
+        .map(|done| done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

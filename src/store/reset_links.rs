@@ -95,10 +95,5 @@ pub async fn delete_expired<'c>(
     before: i64,
     limit: i64,
 ) -> sqlx::Result<u64> {
-    sqlx::query(DELETE_EXPIRED)
-        .bind(before)
-        .bind(limit)
-        .execute(ex)
-        .await
-        .map(|done| done.rows_affected())
+    super::delete_batch(ex, DELETE_EXPIRED, before, limit).await
 }
