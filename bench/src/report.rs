@@ -254,7 +254,8 @@ impl Report {
             "Written by `./scripts/bench` ({}); every figure comes from one run on one machine, \
              next to the ceiling measured in the same run. Load runs last {} s each; the server \
              is the release binary with production settings (argon2id m=19456 KiB, t=2, p=1) \
-             except that per-IP rate limits are off, since all load comes from 127.0.0.1. \
+             except that per-IP rate limits are off, since all load comes from 127.0.0.1, and \
+             so is the access log (`latchkey::access=off`). \
              Fixed requests come from `wrk` (a separate process); rotation comes from the bench \
              process itself, because each client must send the cookie its previous answer set, \
              which `wrk` cannot do.\n",
